@@ -1,0 +1,428 @@
+import { EventEmitter } from 'node:events';
+import pRetry from 'p-retry';
+import {
+  type BreakerSubscriber,
+  type DestinationState,
+  destinationState,
+  refundRetryTokens,
+  releaseDestination,
+  retryAfterMs,
+  takeRetryToken,
+} from './breaker.js';
+import type { NormalizedConfig, NormalizedDestination } from './config/normalize-options.js';
+import { CircuitOpenError } from './errors/circuit-open-error.js';
+import { isMailError } from './errors/guards.js';
+import type { MailError } from './errors/mail-error.js';
+import { toMailError } from './errors/to-mail-error.js';
+import type { Log, Logger } from './logger.js';
+import { redactingLogger } from './logger.js';
+import { type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchBody } from './message.js';
+import { createSmtpTransport } from './nodemailer-interop.js';
+import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, TransportPlugin } from './options.js';
+import type { Redactor } from './redact.js';
+import { VERSION } from './version.js';
+
+type Callback = (err: Error | null, info?: unknown) => void;
+
+interface RuntimeDestination {
+  spec: NormalizedDestination;
+  state: DestinationState;
+  /** Inner transports by EHLO name ('' for a wrapped transport). */
+  inners: Map<string, TransportPlugin>;
+}
+
+interface SendContext {
+  mail: MailLike;
+  ehloName: string | undefined;
+  attempt: number;
+  body: ReturnType<typeof watchBody>;
+  /** The destination the last failure came from: its retry budget pays for the retry. */
+  failedAt: RuntimeDestination | undefined;
+}
+
+export interface Hooks {
+  onRetry?: ResilientOptions['onRetry'];
+  onBreakerStateChange?: ResilientOptions['onBreakerStateChange'];
+  onFailover?: ResilientOptions['onFailover'];
+}
+
+export interface NormalizationReport {
+  destination: string;
+  changes: string[];
+  warnings: string[];
+}
+
+const EMPTY_MESSAGE_ID = undefined;
+
+function abortErrorFrom(signal: AbortSignal): Error {
+  const err = new Error('Message sending aborted', { cause: signal.reason }) as Error & { code: string };
+  err.name = 'AbortError';
+  err.code = 'EABORT';
+  return err;
+}
+
+/**
+ * The transport nodemailer calls. It chooses the inner transport (one per
+ * EHLO name and destination), runs each attempt behind the destination's
+ * breaker, and retries what is worth retrying.
+ */
+export class ResilientTransport extends EventEmitter implements BreakerSubscriber {
+  readonly name = 'nodemailer-resilient';
+  readonly version = VERSION;
+  /** Tells nodemailer 10 that this transport honours `signal` itself. */
+  readonly supportsAbortSignal = true;
+  /** Set by nodemailer's Mailer when it adopts this transport. */
+  mailer: unknown;
+  /** What normalisation changed for each destination. */
+  readonly normalization: NormalizationReport[];
+
+  readonly #config: NormalizedConfig;
+  readonly #destinations: RuntimeDestination[];
+  readonly #log: Log;
+  readonly #redact: Redactor;
+  readonly #hooks: Hooks;
+  readonly #innerLogger: Logger | boolean | undefined;
+  #inflight = 0;
+
+  constructor(config: NormalizedConfig, options: { log: Log; redact: Redactor; hooks: Hooks; logger: Logger | boolean | undefined }) {
+    super();
+    this.#config = config;
+    this.#log = options.log;
+    this.#redact = options.redact;
+    this.#hooks = options.hooks;
+    this.#innerLogger =
+      options.logger && typeof options.logger === 'object' ? redactingLogger(options.logger, options.redact) : options.logger;
+    this.#destinations = config.destinations.map((spec) => {
+      const state = destinationState(spec.key, spec.label, config.breaker, config.retryBudget);
+      state.subscribers.add(new WeakRef<BreakerSubscriber>(this));
+      if (state.subscribers.size % 256 === 0) {
+        for (const ref of state.subscribers) if (!ref.deref()) state.subscribers.delete(ref);
+      }
+      return { spec, state, inners: new Map() };
+    });
+    this.normalization = config.destinations
+      .filter((d) => d.notes.length || d.warnings.length)
+      .map((d) => ({ destination: d.label, changes: [...d.notes], warnings: [...d.warnings] }));
+    for (const report of this.normalization) {
+      for (const change of report.changes) this.#log('warn', { destination: report.destination, event: 'normalize' }, change);
+      for (const warning of report.warnings) this.#log('warn', { destination: report.destination, event: 'normalize' }, warning);
+    }
+    // Listeners attached right after construction still hear it.
+    if (this.normalization.length) queueMicrotask(() => this.emit('normalize', this.normalization));
+  }
+
+  /** nodemailer's plugin entry point. The callback is called exactly once. */
+  send(mail: MailLike, callback: Callback): void {
+    let called = false;
+    const done: Callback = (err, info) => {
+      if (called) return;
+      called = true;
+      callback(err, info);
+    };
+    this.#inflight++;
+    this.#send(mail).then(
+      (info) => {
+        this.#inflight--;
+        done(null, info);
+        this.#emitIdleIfIdle();
+      },
+      (err: Error) => {
+        this.#inflight--;
+        done(err);
+        this.#emitIdleIfIdle();
+      },
+    );
+  }
+
+  async #send(mail: MailLike): Promise<unknown> {
+    const primary = this.#destinations[0]!;
+    const dialsSmtp = this.#destinations.some((d) => d.spec.kind === 'smtp');
+    const from = envelopeSender(mail, dialsSmtp);
+    const explicitName = primary.spec.smtp?.name as string | undefined;
+    const ehloName = explicitName ?? (this.#config.ehloFromSender ? ehloNameFromSender(from) : undefined);
+    const body = watchBody(mail);
+    const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined };
+    try {
+      const info = await this.#sendWithRetries(context);
+      if (this.#config.retryDeferredRecipients) await this.#retryDeferred(context, info);
+      return info;
+    } catch (err) {
+      if (isMailError(err)) {
+        err.attempts = context.attempt;
+        if (err.retryable && !isReplayable(mail.data)) {
+          err.hint += ' It was not retried: the message content includes a stream, which cannot be read twice (pass a string or Buffer to allow retries).';
+        }
+        this.#log('error', { ...this.#fields(err, context), event: 'failed' }, `send failed: ${err.name}: ${err.message}`);
+      }
+      throw err;
+    } finally {
+      body.restore();
+    }
+  }
+
+  async #sendWithRetries(context: SendContext): Promise<unknown> {
+    const retry = this.#config.retry;
+    const signal = context.mail.data.signal;
+    const retries = retry && isReplayable(context.mail.data) ? retry.retries : 0;
+    let failedAt = 0;
+    let lastError: Error | undefined;
+    const run = async (attempt: number) => {
+      if (signal?.aborted) throw abortErrorFrom(signal);
+      context.attempt = attempt;
+      if (attempt > 1 && lastError) {
+        const event: RetryEvent = {
+          attempt,
+          delayMs: Math.round(performance.now() - failedAt),
+          error: lastError,
+          messageId: this.#messageId(context),
+          destination: context.failedAt?.spec.label ?? '',
+        };
+        this.#log('warn', { ...this.#fields(lastError, context), event: 'retry', attempt, delayMs: event.delayMs }, `retrying (attempt ${attempt}) after ${lastError.name}: ${lastError.message}`);
+        this.emit('retry', event);
+        this.#hooks.onRetry?.(event);
+      }
+      return this.#attempt(context);
+    };
+    if (!retry || retries === 0) return run(1);
+    try {
+      return await pRetry(run, {
+        retries,
+        factor: retry.factor,
+        minTimeout: retry.minTimeout,
+        maxTimeout: retry.maxTimeout,
+        randomize: retry.randomize,
+        maxRetryTime: retry.maxRetryTime,
+        ...(signal ? { signal } : {}),
+        onFailedAttempt: ({ error }) => {
+          failedAt = performance.now();
+          lastError = error;
+        },
+        shouldRetry: ({ error }) => {
+          if (!isMailError(error) || !error.retryable) return false;
+          const state = context.failedAt?.state;
+          if (state && !takeRetryToken(state, error.code === 'ETIMEDOUT')) {
+            error.hint += ` Not retried: the retry budget for ${state.label} is spent (too many failures across all sends).`;
+            this.#log('warn', { ...this.#fields(error, context), event: 'retryBudgetExhausted' }, `retry budget for ${state.label} is spent`);
+            return false;
+          }
+          return true;
+        },
+      });
+    } catch (err) {
+      if (signal?.aborted && !isMailError(err)) throw abortErrorFrom(signal);
+      throw err;
+    }
+  }
+
+  /** One attempt: the destinations in order, skipping open breakers, failing over on transient failures. */
+  async #attempt(context: SendContext): Promise<unknown> {
+    let last: MailError | undefined;
+    for (const [index, destination] of this.#destinations.entries()) {
+      const breaker = destination.state.breaker;
+      if (breaker?.opened) {
+        last = this.#circuitOpen(destination, context);
+      } else {
+        try {
+          const run = () => this.#sendVia(destination, context);
+          const info = breaker ? await breaker.fire(run) : await run();
+          refundRetryTokens(destination.state);
+          return info;
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          if (!isMailError(err) && code !== 'EOPENBREAKER') throw err;
+          last = code === 'EOPENBREAKER' ? this.#circuitOpen(destination, context) : (err as MailError);
+          context.failedAt = destination;
+          if (last.name !== 'CircuitOpenError' && !last.retryable) throw last;
+        }
+      }
+      const next = this.#destinations[index + 1];
+      if (next) {
+        const event: FailoverEvent = { from: destination.spec.label, to: next.spec.label, error: last, messageId: this.#messageId(context) };
+        this.#log('warn', { ...this.#fields(last, context), event: 'failover', to: next.spec.label }, `failing over from ${event.from} to ${event.to}`);
+        this.emit('failover', event);
+        this.#hooks.onFailover?.(event);
+      }
+    }
+    throw last!;
+  }
+
+  #circuitOpen(destination: RuntimeDestination, context: SendContext): CircuitOpenError {
+    const wait = retryAfterMs(destination.state);
+    return new CircuitOpenError(`The circuit breaker for ${destination.spec.label} is open: no connection was made`, {
+      code: 'EBREAKER',
+      retryable: false,
+      hint: `Recent sends to ${destination.spec.label} kept failing; the next probe is due in ${Math.ceil(wait / 1000)} s. Check the server, or add a failover destination.`,
+      destination: destination.spec.label,
+      attempts: context.attempt,
+      retryAfterMs: wait,
+    });
+  }
+
+  async #sendVia(destination: RuntimeDestination, context: SendContext): Promise<unknown> {
+    const inner = this.#inner(destination, context.ehloName);
+    const attempt = context.body.begin();
+    try {
+      return await new Promise((resolve, reject) => {
+        inner.send(context.mail, (err, info) => (err ? reject(err) : resolve(info)));
+      });
+    } catch (raw) {
+      const code = (raw as { code?: unknown })?.code;
+      if (code === 'EABORT' || (raw as Error)?.name === 'AbortError') throw raw;
+      const smtp = destination.spec.smtp;
+      const err = toMailError(raw, {
+        bodySent: attempt.bodySent,
+        secure: smtp ? smtp.secure === true : undefined,
+        port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
+        destination: destination.spec.label,
+        attempts: context.attempt,
+        redact: this.#redact,
+      });
+      if (err.name === 'DeliveryUnknownError' && this.#config.resendOnUnknownDelivery) err.retryable = true;
+      throw err;
+    }
+  }
+
+  /** The inner transport for a destination and EHLO name, made on first use. */
+  #inner(destination: RuntimeDestination, ehloName: string | undefined): TransportPlugin {
+    const key = destination.spec.kind === 'smtp' ? (ehloName ?? '') : '';
+    let inner = destination.inners.get(key);
+    if (inner) return inner;
+    if (destination.spec.kind === 'plugin') {
+      inner = destination.spec.plugin!;
+    } else {
+      const options = { ...destination.spec.smtp! };
+      if (ehloName) options.name = ehloName;
+      if (this.#innerLogger !== undefined) options.logger = this.#innerLogger;
+      inner = createSmtpTransport(options);
+    }
+    if (typeof inner.on === 'function') {
+      inner.on('idle', () => this.#emitIdleIfIdle());
+      inner.on('error', (err: unknown) => {
+        if (this.listenerCount('error') > 0) this.emit('error', toMailError(err, { redact: this.#redact, destination: destination.spec.label }));
+      });
+    }
+    (inner as { mailer?: unknown }).mailer ??= this.mailer;
+    destination.inners.set(key, inner);
+    return inner;
+  }
+
+  /** Checks the primary destination: connects, logs in, and quits. A down server rejects. */
+  verify(callback?: (err: Error | null, success?: boolean) => void): Promise<boolean> | undefined {
+    const promise = this.#verify();
+    if (!callback) return promise;
+    promise.then(
+      (ok) => callback(null, ok),
+      (err: Error) => callback(err),
+    );
+    return undefined;
+  }
+
+  async #verify(): Promise<boolean> {
+    const destination = this.#destinations[0]!;
+    let name = destination.spec.smtp?.name as string | undefined;
+    if (!name && this.#config.ehloFromSender) {
+      const defaults = (this.mailer as { _defaults?: { from?: unknown } } | undefined)?._defaults;
+      const from = typeof defaults?.from === 'string' ? defaults.from : (defaults?.from as { address?: string } | undefined)?.address;
+      const address = from ? /<([^>]+)>/.exec(from)?.[1] ?? from : undefined;
+      name = ehloNameFromSender(address?.trim());
+    }
+    const inner = this.#inner(destination, name);
+    if (typeof inner.verify !== 'function') return true;
+    try {
+      await new Promise((resolve, reject) => {
+        const maybe = inner.verify!((err, ok) => (err ? reject(err) : resolve(ok)));
+        if (maybe && typeof (maybe as Promise<unknown>).then === 'function') (maybe as Promise<unknown>).then(resolve, reject);
+      });
+      return true;
+    } catch (raw) {
+      const smtp = destination.spec.smtp;
+      throw toMailError(raw, {
+        secure: smtp?.secure === true,
+        port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
+        destination: destination.spec.label,
+        redact: this.#redact,
+      });
+    }
+  }
+
+  isIdle(): boolean {
+    if (this.#inflight > 0) return false;
+    for (const destination of this.#destinations) {
+      for (const inner of destination.inners.values()) {
+        if (typeof inner.isIdle === 'function' && !inner.isIdle()) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Closes every inner transport and lets go of the shared destination state. */
+  close(): void {
+    for (const destination of this.#destinations) {
+      for (const inner of destination.inners.values()) {
+        inner.removeAllListeners?.();
+        inner.close?.();
+      }
+      destination.inners.clear();
+      releaseDestination(destination.state, this);
+    }
+  }
+
+  /** Called by the shared breaker registry. */
+  onBreakerState(state: BreakerState, destination: string): void {
+    const event: BreakerEvent = { state, destination };
+    this.#log(state === 'open' ? 'warn' : 'info', { destination, event: 'breaker', state }, `circuit breaker for ${destination} is ${state === 'close' ? 'closed' : state}`);
+    this.emit('breaker', event);
+    this.#hooks.onBreakerStateChange?.(event);
+  }
+
+  #emitIdleIfIdle(): void {
+    if (this.isIdle()) this.emit('idle');
+  }
+
+  #messageId(context: SendContext): string | undefined {
+    try {
+      return context.mail.message.messageId();
+    } catch {
+      return EMPTY_MESSAGE_ID;
+    }
+  }
+
+  #fields(err: Error, context: SendContext): Record<string, unknown> {
+    const e = err as Partial<MailError>;
+    return {
+      destination: e.destination ?? context.failedAt?.spec.label,
+      messageId: this.#messageId(context),
+      attempt: context.attempt,
+      errorClass: err.name,
+      retryable: e.retryable,
+      code: e.code,
+      responseCode: e.responseCode,
+    };
+  }
+
+  /** Opt-in: recipients refused with a 4xx are retried alone, once the accepted ones are delivered. */
+  async #retryDeferred(context: SendContext, info: unknown): Promise<void> {
+    const result = info as { rejected?: string[]; rejectedErrors?: Array<{ recipient?: string; responseCode?: number }>; envelope?: { from?: string } };
+    const deferred = (result.rejectedErrors ?? [])
+      .filter((e) => (e.responseCode ?? 0) >= 400 && (e.responseCode ?? 0) < 500 && e.recipient)
+      .map((e) => e.recipient!);
+    if (!deferred.length || typeof context.mail.message.setEnvelope !== 'function') return;
+    const original = context.mail.message.getEnvelope();
+    const outcome: { recipients: string[]; delivered: string[]; failed: Array<{ recipient: string; error: Error }> } = {
+      recipients: deferred,
+      delivered: [],
+      failed: [],
+    };
+    context.mail.message.setEnvelope({ from: original.from, to: deferred });
+    try {
+      const second = (await this.#sendWithRetries({ ...context, attempt: 0, failedAt: undefined })) as { accepted?: string[]; rejectedErrors?: Array<Error & { recipient?: string }> };
+      outcome.delivered = second.accepted ?? [];
+      for (const e of second.rejectedErrors ?? []) outcome.failed.push({ recipient: e.recipient ?? '', error: e });
+    } catch (err) {
+      for (const recipient of deferred) outcome.failed.push({ recipient, error: err as Error });
+    } finally {
+      context.mail.message.setEnvelope(original);
+    }
+    (info as Record<string, unknown>)['deferred'] = outcome;
+  }
+}
