@@ -20,6 +20,7 @@ import { type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchB
 import { createSmtpTransport } from './nodemailer-interop.js';
 import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, TransportPlugin } from './options.js';
 import type { Redactor } from './redact.js';
+import { type SendSpan, startSendSpan } from './tracing.js';
 import { VERSION } from './version.js';
 
 type Callback = (err: Error | null, info?: unknown) => void;
@@ -38,6 +39,7 @@ interface SendContext {
   body: ReturnType<typeof watchBody>;
   /** The destination the last failure came from: its retry budget pays for the retry. */
   failedAt: RuntimeDestination | undefined;
+  span: SendSpan | undefined;
 }
 
 export interface Hooks {
@@ -83,6 +85,8 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   readonly #hooks: Hooks;
   readonly #innerLogger: Logger | boolean | undefined;
   #inflight = 0;
+  /** Removes our listeners from inner transports on close(). */
+  #detach: Array<() => void> = [];
 
   constructor(config: NormalizedConfig, options: { log: Log; redact: Redactor; hooks: Hooks; logger: Logger | boolean | undefined }) {
     super();
@@ -141,12 +145,19 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const explicitName = primary.spec.smtp?.name as string | undefined;
     const ehloName = explicitName ?? (this.#config.ehloFromSender ? ehloNameFromSender(from) : undefined);
     const body = watchBody(mail);
-    const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined };
+    const span = startSendSpan({
+      'messaging.message.id': this.#messageIdOf(mail),
+      'server.address': primary.spec.smtp?.host,
+      'server.port': primary.spec.smtp ? Number(primary.spec.smtp.port ?? (primary.spec.smtp.secure ? 465 : 587)) : undefined,
+    });
+    const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined, span };
     try {
       const info = await this.#sendWithRetries(context);
       if (this.#config.retryDeferredRecipients) await this.#retryDeferred(context, info);
+      span?.end();
       return info;
     } catch (err) {
+      span?.end(err as Error);
       if (isMailError(err)) {
         err.attempts = context.attempt;
         if (err.retryable && !isReplayable(mail.data)) {
@@ -169,6 +180,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const run = async (attempt: number) => {
       if (signal?.aborted) throw abortErrorFrom(signal);
       context.attempt = attempt;
+      context.span?.addEvent('attempt', { attempt });
       if (attempt > 1 && lastError) {
         const event: RetryEvent = {
           attempt,
@@ -240,6 +252,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
         const event: FailoverEvent = { from: destination.spec.label, to: next.spec.label, error: last, messageId: this.#messageId(context) };
         this.#log('warn', { ...this.#fields(last, context), event: 'failover', to: next.spec.label }, `failing over from ${event.from} to ${event.to}`);
         this.emit('failover', event);
+        context.span?.addEvent('failover', { from: event.from, to: event.to, 'error.type': last.name });
         this.#hooks.onFailover?.(event);
       }
     }
@@ -296,9 +309,15 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       inner = createSmtpTransport(options);
     }
     if (typeof inner.on === 'function') {
-      inner.on('idle', () => this.#emitIdleIfIdle());
-      inner.on('error', (err: unknown) => {
+      const onIdle = () => this.#emitIdleIfIdle();
+      const onError = (err: unknown) => {
         if (this.listenerCount('error') > 0) this.emit('error', toMailError(err, { redact: this.#redact, destination: destination.spec.label }));
+      };
+      inner.on('idle', onIdle);
+      inner.on('error', onError);
+      this.#detach.push(() => {
+        inner!.removeListener?.('idle', onIdle);
+        inner!.removeListener?.('error', onError);
       });
     }
     (inner as { mailer?: unknown }).mailer ??= this.mailer;
@@ -358,13 +377,11 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   /** Closes every inner transport and lets go of the shared destination state. */
   close(): void {
     for (const destination of this.#destinations) {
-      for (const inner of destination.inners.values()) {
-        inner.removeAllListeners?.();
-        inner.close?.();
-      }
+      for (const inner of destination.inners.values()) inner.close?.();
       destination.inners.clear();
       releaseDestination(destination.state, this);
     }
+    for (const detach of this.#detach.splice(0)) detach();
   }
 
   /** Called by the shared breaker registry. */
@@ -380,8 +397,12 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   }
 
   #messageId(context: SendContext): string | undefined {
+    return this.#messageIdOf(context.mail);
+  }
+
+  #messageIdOf(mail: MailLike): string | undefined {
     try {
-      return context.mail.message.messageId();
+      return mail.message.messageId();
     } catch {
       return EMPTY_MESSAGE_ID;
     }
