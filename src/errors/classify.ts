@@ -90,11 +90,17 @@ export const CLASSIFICATION_TABLE: readonly Rule[] = [
     hint: (f) => `${portHint(f)} starts in plaintext: set secure: false (STARTTLS is used when the server offers it; requireTLS: true insists on it).`,
   },
   {
+    // A server that takes the connection and never greets in plaintext is,
+    // nearly always, waiting for a TLS ClientHello (smtp-rig's SMTPS465 row).
+    // Not retried: every attempt would wait out greetingTimeout again.
     rule: 'plaintext on an implicit-TLS port',
     name: 'TlsError',
-    when: (f) => f.timeoutType === 'GREETING_TIMEOUT' && f.secure !== true && f.port === 465,
+    when: (f) => f.timeoutType === 'GREETING_TIMEOUT' && f.secure !== true,
     retryable: false,
-    hint: 'Port 465 expects TLS from the first byte: set secure: true.',
+    hint: (f) =>
+      f.port === 465
+        ? 'Port 465 expects TLS from the first byte: set secure: true.'
+        : `The server never greeted in plaintext: ${portHint(f)} probably expects TLS from the first byte; set secure: true.`,
   },
   {
     rule: 'certificate expired',
@@ -250,7 +256,7 @@ export const CLASSIFICATION_TABLE: readonly Rule[] = [
     hint: (f) => {
       switch (f.timeoutType) {
         case 'GREETING_TIMEOUT':
-          return 'The server took the connection but never greeted: if this port expects TLS from the first byte (usually 465), set secure: true.';
+          return 'The server took the connection but never greeted; the send is retried (greetingTimeout sets how long to wait).';
         case 'CONNECTION_TIMEOUT':
           return `No answer to the connection attempt at ${f.destination ?? 'the host and port'}: a firewall may drop outgoing SMTP (many clouds block port 25; try 587).`;
         case 'DNS_TIMEOUT':

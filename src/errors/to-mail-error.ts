@@ -65,7 +65,8 @@ export function toMailError(raw: unknown, context: ErrorContext): MailError {
     rejectedErrors: Array.isArray(source['rejectedErrors']) ? (source['rejectedErrors'] as Error[]) : undefined,
     cause: raw,
   };
-  const message = redact(facts.message ?? 'Unknown error');
+  // OpenSSL messages end in a newline; nothing else is changed, the server's reply stays in.
+  const message = redact((facts.message ?? 'Unknown error').trimEnd());
   if (name === 'ConfigError') return new ConfigError(message, init.hint, init);
   return new CLASSES[name](message, init);
 }
