@@ -67,10 +67,18 @@ export function redactingLogger(logger: Logger, redact: Redactor): Logger {
           return arg;
         }),
       );
-  const out: Logger = { info: wrap(logger.info), warn: wrap(logger.warn), error: wrap(logger.error) };
-  for (const level of ['trace', 'debug', 'fatal'] as const) {
-    const method = logger[level];
-    if (typeof method === 'function') out[level] = wrap(method as LogMethod);
-  }
-  return out;
+  const noop: LogMethod = () => undefined;
+  const pick = (...names: string[]): LogMethod => {
+    for (const name of names) if (typeof logger[name] === 'function') return wrap(logger[name] as LogMethod);
+    return noop;
+  };
+  // nodemailer calls all six bunyan levels; a logger without one must not throw mid-send.
+  return {
+    trace: pick('trace', 'debug'),
+    debug: pick('debug'),
+    info: pick('info'),
+    warn: pick('warn', 'info'),
+    error: pick('error', 'warn'),
+    fatal: pick('fatal', 'error'),
+  } as Logger;
 }

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
+import type { Attributes, Span, SpanStatusCode } from '@opentelemetry/api';
+import { VERSION } from './version.js';
+
 /**
  * OpenTelemetry spans, when @opentelemetry/api is installed (an optional
- * peer dependency). Placeholder: returns no span until tracing is wired.
+ * peer dependency). Without it, or without a registered tracer provider,
+ * `startSendSpan()` returns undefined and costs one cached check.
  */
 export interface SendSpan {
   /** Records an attempt, a retry, a failover or a breaker rejection as a span event. */
@@ -9,6 +14,101 @@ export interface SendSpan {
   end(error?: Error): void;
 }
 
-export function startSendSpan(_attributes: Record<string, string | number | boolean | undefined>): SendSpan | undefined {
-  return undefined;
+/** The span every send makes. Named `{operation} {server.address}`, as OpenTelemetry's messaging conventions name theirs. */
+export const SPAN_NAME = 'send';
+
+/** Attributes of our own, outside OpenTelemetry's registry, under one prefix as the conventions ask. */
+export const ATTRIBUTES = {
+  retryable: 'nodemailer_resilient.retryable',
+  attempts: 'nodemailer_resilient.attempts',
+  errorCode: 'nodemailer_resilient.error.code',
+  responseCode: 'nodemailer_resilient.smtp.response_code',
+  destination: 'nodemailer_resilient.destination',
+} as const;
+
+type OtelApi = typeof import('@opentelemetry/api');
+
+/** undefined: not looked for yet; null: not installed. */
+let api: OtelApi | null | undefined;
+
+/**
+ * Loads @opentelemetry/api once, synchronously, from the app's own
+ * node_modules. A static import would make it a hard dependency; a dynamic
+ * import() would make the first send wait. tsup shims `import.meta.url` in
+ * the CommonJS build.
+ */
+function loadApi(): OtelApi | null {
+  if (api !== undefined) return api;
+  try {
+    api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
+  } catch {
+    api = null;
+  }
+  return api;
+}
+
+
+function clean(attributes: Record<string, string | number | boolean | undefined>): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isNaN(value))) out[key] = value;
+  }
+  return out;
+}
+
+export function startSendSpan(attributes: Record<string, string | number | boolean | undefined>): SendSpan | undefined {
+  const otel = loadApi();
+  if (!otel) return undefined;
+  // Asked for on every send (it is cheap) so that a provider registered, or replaced, later is used.
+  const tracer = otel.trace.getTracer('nodemailer-resilient', VERSION);
+  const address = attributes['server.address'];
+  const span = tracer.startSpan(typeof address === 'string' ? `${SPAN_NAME} ${address}` : SPAN_NAME, {
+    kind: otel.SpanKind.CLIENT,
+    attributes: clean(attributes),
+  });
+  if (!span.isRecording()) {
+    // No provider, or sampled out: skip the bookkeeping.
+    span.end();
+    return undefined;
+  }
+  return new RecordingSendSpan(span, otel.SpanStatusCode.ERROR);
+}
+
+class RecordingSendSpan implements SendSpan {
+  #span: Span;
+  #errorStatus: SpanStatusCode;
+  #attempts = 0;
+
+  constructor(span: Span, errorStatus: SpanStatusCode) {
+    this.#span = span;
+    this.#errorStatus = errorStatus;
+  }
+
+  addEvent(name: string, attributes: Record<string, string | number | boolean | undefined>): void {
+    if (name === 'attempt') this.#attempts++;
+    this.#span.addEvent(name, clean(attributes));
+  }
+
+  end(error?: Error): void {
+    const span = this.#span;
+    span.setAttribute(ATTRIBUTES.attempts, this.#attempts);
+    if (error) {
+      const e = error as Error & { retryable?: unknown; code?: unknown; responseCode?: unknown; destination?: unknown };
+      // error.type: "the fully-qualified exception type", low cardinality (OpenTelemetry's error conventions).
+      span.setAttributes(
+        clean({
+          'error.type': error.name || 'Error',
+          [ATTRIBUTES.retryable]: typeof e.retryable === 'boolean' ? e.retryable : undefined,
+          [ATTRIBUTES.errorCode]: typeof e.code === 'string' ? e.code : undefined,
+          [ATTRIBUTES.responseCode]: typeof e.responseCode === 'number' ? e.responseCode : undefined,
+          [ATTRIBUTES.destination]: typeof e.destination === 'string' ? e.destination : undefined,
+        }),
+      );
+      // Not the error itself: the SDK would report its `code` (EENVELOPE) as exception.type, where
+      // the conventions want the class. Messages of MailErrors are already redacted where they are built.
+      span.recordException({ name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) });
+      span.setStatus({ code: this.#errorStatus, message: `${error.name}: ${error.message}` });
+    }
+    span.end();
+  }
 }

@@ -18,7 +18,7 @@ export function normalizeAuth(options: SmtpOptions, dropEmpty: boolean, notes: s
   }
   if ('password' in auth) {
     throw new ConfigError(
-      '`auth.password` is not an option nodemailer reads, so the login would be sent without a password',
+      '`auth.password` is not an option nodemailer reads (it reads `auth.pass`), so the login would go without a password',
       'Rename auth.password to auth.pass.',
     );
   }

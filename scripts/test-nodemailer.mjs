@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Runs the test suite against one nodemailer release, installed apart from
+// the project's own: `node scripts/test-nodemailer.mjs 6.9.16 [vitest args]`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const [version = '6.9.16', ...vitestArgs] = process.argv.slice(2);
+const prefix = resolve('.tmp', `nodemailer-${version}`);
+const installed = join(prefix, 'node_modules', 'nodemailer');
+if (!existsSync(join(installed, 'package.json'))) {
+  mkdirSync(prefix, { recursive: true });
+  execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', `nodemailer@${version}`], { stdio: 'inherit' });
+}
+console.log(`Testing against nodemailer ${version} (${installed})`);
+execFileSync('npx', ['vitest', 'run', ...vitestArgs], { stdio: 'inherit', env: { ...process.env, NODEMAILER_PATH: installed } });
