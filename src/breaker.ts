@@ -4,7 +4,11 @@ import type { BreakerOptions, BreakerState, RetryBudgetOptions } from './options
 
 /** Who wants to hear about a destination's breaker; held weakly so per-send transports can be collected. */
 export interface BreakerSubscriber {
-  onBreakerState(state: BreakerState, destination: string): void;
+  /**
+   * `reported` is shared by every subscriber of one state change: a hook or
+   * logger that many per-send transports share hears the change once.
+   */
+  onBreakerState(state: BreakerState, destination: string, reported: Set<unknown>): void;
 }
 
 /** What the process remembers about one destination (host, port, user). */
@@ -60,9 +64,10 @@ function createBreaker(state: DestinationState, options: Required<BreakerOptions
   } as CircuitBreaker.Options);
   const notify = (s: BreakerState) => {
     if (s === 'open') state.openedAt = Date.now();
+    const reported = new Set<unknown>();
     for (const ref of state.subscribers) {
       const subscriber = ref.deref();
-      if (subscriber) subscriber.onBreakerState(s, state.label);
+      if (subscriber) subscriber.onBreakerState(s, state.label, reported);
       else state.subscribers.delete(ref);
     }
   };

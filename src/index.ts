@@ -29,6 +29,7 @@ export {
   isDeliveryUnknownError,
   isCircuitOpenError,
   type AnyMailError,
+  type UnclassifiedMailError,
 } from './errors/guards.js';
 export { maskOptions } from './redact.js';
 export type { Logger } from './logger.js';

@@ -12,8 +12,11 @@ export interface Logger {
   warn: LogMethod;
   error: LogMethod;
   debug?: LogMethod;
-  [key: string]: unknown;
+  trace?: LogMethod;
+  fatal?: LogMethod;
 }
+
+const member = (logger: Logger, name: string): unknown => (logger as unknown as Record<string, unknown>)[name];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -21,7 +24,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Log = (level: LogLevel, fields: Record<string, unknown>, message: string) => void;
 
 function isWinston(logger: Logger): boolean {
-  return Array.isArray(logger['transports']) || typeof logger['add'] === 'function' && typeof logger['configure'] === 'function';
+  return Array.isArray(member(logger, 'transports')) || (typeof member(logger, 'add') === 'function' && typeof member(logger, 'configure') === 'function');
 }
 
 function redactFields(fields: Record<string, unknown>, redact: Redactor): Record<string, unknown> {
@@ -42,7 +45,7 @@ export function createLog(logger: Logger | boolean | undefined, redact: Redactor
   }
   const winston = isWinston(logger);
   return (level, fields, message) => {
-    const method = (logger[level] ?? logger.info) as LogMethod | undefined;
+    const method = (member(logger, level) ?? logger.info) as LogMethod | undefined;
     if (typeof method !== 'function') return;
     const safe = redactFields(fields, redact);
     if (winston) method.call(logger, redact(message), safe);
@@ -69,7 +72,7 @@ export function redactingLogger(logger: Logger, redact: Redactor): Logger {
       );
   const noop: LogMethod = () => undefined;
   const pick = (...names: string[]): LogMethod => {
-    for (const name of names) if (typeof logger[name] === 'function') return wrap(logger[name] as LogMethod);
+    for (const name of names) if (typeof member(logger, name) === 'function') return wrap(member(logger, name) as LogMethod);
     return noop;
   };
   // nodemailer calls all six bunyan levels; a logger without one must not throw mid-send.

@@ -84,6 +84,8 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   readonly #redact: Redactor;
   readonly #hooks: Hooks;
   readonly #innerLogger: Logger | boolean | undefined;
+  /** The logger the app gave (or a marker for none): breaker changes are logged once per logger. */
+  readonly #logSink: unknown;
   #inflight = 0;
   /** Removes our listeners from inner transports on close(). */
   #detach: Array<() => void> = [];
@@ -94,6 +96,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     this.#log = options.log;
     this.#redact = options.redact;
     this.#hooks = options.hooks;
+    this.#logSink = options.logger && typeof options.logger === 'object' ? options.logger : options.log;
     this.#innerLogger =
       options.logger && typeof options.logger === 'object' ? redactingLogger(options.logger, options.redact) : options.logger;
     this.#destinations = config.destinations.map((spec) => {
@@ -385,11 +388,18 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   }
 
   /** Called by the shared breaker registry. */
-  onBreakerState(state: BreakerState, destination: string): void {
+  onBreakerState(state: BreakerState, destination: string, reported: Set<unknown>): void {
     const event: BreakerEvent = { state, destination };
-    this.#log(state === 'open' ? 'warn' : 'info', { destination, event: 'breaker', state }, `circuit breaker for ${destination} is ${state === 'close' ? 'closed' : state}`);
+    if (!reported.has(this.#logSink)) {
+      reported.add(this.#logSink);
+      this.#log(state === 'open' ? 'warn' : 'info', { destination, event: 'breaker', state }, `circuit breaker for ${destination} is ${state === 'close' ? 'closed' : state}`);
+    }
+    const hook = this.#hooks.onBreakerStateChange;
+    if (hook && !reported.has(hook)) {
+      reported.add(hook);
+      hook(event);
+    }
     this.emit('breaker', event);
-    this.#hooks.onBreakerStateChange?.(event);
   }
 
   #emitIdleIfIdle(): void {

@@ -10,8 +10,12 @@ import type { RecipientsRejectedError } from './recipients-rejected-error.js';
 import type { SenderRejectedError } from './sender-rejected-error.js';
 import type { TlsError } from './tls-error.js';
 
+/** A failure the table could not place (a custom transport's own error): the base class itself. */
+export type UnclassifiedMailError = MailError & { name: 'MailError' };
+
 /** Every error class this library returns, as a union that narrows on `name`. */
 export type AnyMailError =
+  | UnclassifiedMailError
   | ConfigError
   | ConnectionError
   | TlsError
@@ -28,7 +32,7 @@ export type AnyMailError =
  * ESM copies of the package (the check is on a registered symbol, not on
  * `instanceof`).
  */
-export function isMailError(value: unknown): value is AnyMailError | MailError {
+export function isMailError(value: unknown): value is AnyMailError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MAIL_ERROR_BRAND] === true;
 }
 

@@ -54,6 +54,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key,
     cert,
     logger: false,
+    // No reverse DNS: tests send no traffic off the machine.
+    disableReverseLookup: true,
     disabledCommands: disabled,
     authOptional: auth !== 'required',
     allowInsecureAuth: true,
