@@ -214,6 +214,9 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
         },
         shouldRetry: ({ error }) => {
           if (!isMailError(error) || !error.retryable) return false;
+          // RFC 5321: a 5yz reply is permanent. One that says "try again later" is
+          // marked retryable for a queue to retry much later, never resent here.
+          if ((error.responseCode ?? 0) >= 500) return false;
           const state = context.failedAt?.state;
           if (state && !takeRetryToken(state, error.code === 'ETIMEDOUT')) {
             error.hint += ` Not retried: the retry budget for ${state.label} is spent (too many failures across all sends).`;

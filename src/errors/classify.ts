@@ -274,6 +274,13 @@ export const CLASSIFICATION_TABLE: readonly Rule[] = [
     hint: 'The connection failed or was dropped before the message was handed over; the send is retried.',
   },
   {
+    rule: 'refused at the greeting',
+    name: 'ConnectionError',
+    when: (f) => reply(f) && command(f) === 'CONN',
+    retryable: 'reply',
+    hint: (f) => (isTemporaryReply(f) ? 'The server refused the session for now; the send is retried.' : 'The server refuses SMTP sessions from this client: check host and port, and whether your IP is allowed.'),
+  },
+  {
     rule: 'other reply',
     name: 'MessageRejectedError',
     when: reply,
