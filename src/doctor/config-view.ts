@@ -37,7 +37,7 @@ export function configRows(input: DoctorInput): ConfigRow[] {
   const add = (key: string, value: string, source?: string) => rows.push(source ? { key, value, source } : { key, value });
   add('host', show(smtp['host']), sourceOf(input, 'host'));
   add('port', smtp['port'] === undefined ? `${input.port} (nodemailer's default for secure: ${smtp['secure'] === true})` : show(smtp['port']), sourceOf(input, 'port'));
-  add('secure', show(smtp['secure'] ?? false), sourceOf(input, 'secure'));
+  add('secure', show(smtp['secure'] ?? false), sourceOf(input, 'secure') ?? 'default');
   for (const key of ['requireTLS', 'ignoreTLS'] as const) if (smtp[key] !== undefined) add(key, show(smtp[key]));
   const auth = smtp['auth'] as Record<string, unknown> | undefined;
   add('auth', auth ? `user ${JSON.stringify(auth['user'] ?? '')}, pass ${auth['pass'] === undefined ? '(none)' : show(auth['pass'])}` : '(none: no login)', sourceOf(input, 'user', 'pass'));

@@ -117,9 +117,9 @@ async function firstContact(run: Run, steps: Step[]): Promise<boolean> {
   }
 
   started = performance.now();
-  const mode = await detectServerMode(socket, { tls: input.smtp.tls, host, timeoutMs: input.timeout });
-  run.mode = mode;
   const secure = input.smtp.secure === true;
+  const mode = await detectServerMode(socket, { tls: input.smtp.tls, host, timeoutMs: input.timeout, expectTls: secure });
+  run.mode = mode;
   const port = `port ${input.port}`;
   switch (mode.mode) {
     case 'plaintext': {
@@ -132,7 +132,7 @@ async function firstContact(run: Run, steps: Step[]): Promise<boolean> {
       // The real error: nodemailer fails fast here, so let it.
       const error = (await reproduce(run, input.smtp)) ?? classify(asNodemailerError('wrong version number', 'ESOCKET', 'CONN'), run);
       const step = failed('tls-mode', `the server greets in plaintext, but secure is true: the client starts with TLS`, error, run, since(started));
-      step.details.push(['greeting', mode.banner]);
+      step.details.push(mode.banner.startsWith('(') ? ['found', mode.banner.slice(1, -1)] : ['greeting', mode.banner]);
       step.fixes = [{ line: settingLine(input, 'secure', false), why: `${port} starts in plaintext and upgrades with STARTTLS` }];
       steps.push(step);
       run.smtp = { ...input.smtp, secure: false };
@@ -198,7 +198,6 @@ function ehloStep(session: SmtpSession, offer: Offer, run: Run, durationMs: numb
   const source = { name: 'the name option', sender: "the sender's domain", fallback: 'no sender domain: the fallback' }[input.ehloNameSource];
   const step = newStep('ehlo', 'pass', offer.keywords ? `EHLO ${input.ehloName} accepted` : `EHLO refused; HELO ${input.ehloName} accepted`, durationMs);
   step.details.push(['name', `${input.ehloName} (${source})`]);
-  if (session.greeting) step.details.push(['greeting', session.greeting.split('\n')[0]!]);
   step.details.push(['STARTTLS', offer.startTls ? (session.startTlsMs !== undefined ? `offered, used (${session.startTlsMs} ms)` : 'offered, not used') : session.secure ? 'not needed (implicit TLS)' : 'not offered']);
   step.details.push(['AUTH', offer.authOffered ? offer.authMechanisms.join(' ') || '(no mechanism nodemailer knows)' : 'not offered']);
   step.details.push(['SIZE', offer.size === undefined ? 'not offered' : offer.size === 0 ? 'offered, no limit given' : `${(offer.size / 1_048_576).toFixed(1)} MB`]);
@@ -248,11 +247,11 @@ async function runSession(run: Run): Promise<Step[]> {
     const tlsSocket = session.tlsSocket;
     if (tlsSocket) {
       const facts = certificateFacts(tlsSocket);
-      steps.push(certificateStep(facts, run, session.startTlsMs ?? 0));
+      steps.push(certificateStep(facts, run, session.startTlsMs ?? session.connectedMs ?? 0));
     } else {
       steps.push(newStep('certificate', run.smtp.auth ? 'warn' : 'skip', offer.startTls ? 'STARTTLS offered but not used (ignoreTLS)' : 'no TLS on this connection'));
     }
-    steps.push(ehloStep(session, offer, run, setupMs - (session.startTlsMs ?? 0)));
+    steps.push(ehloStep(session, offer, run, setupMs - (session.connectedMs ?? 0) - (session.startTlsMs ?? 0)));
 
     // AUTH: needed, offered, accepted; resilient() logs in only when the server offers AUTH.
     started = performance.now();

@@ -9,6 +9,9 @@ import { type CertificateFacts, certificateFacts } from './certificate.js';
  * once (`220 ...`); an implicit-TLS server says nothing until the client's
  * TLS hello. Waiting this long before trying TLS names a wrong `secure`
  * in under two seconds, where nodemailer waits for greetingTimeout (30 s).
+ * When the configuration expects TLS the hello goes first, without waiting:
+ * a plaintext server answers it with a greeting, which TLS reads as a bad
+ * record.
  */
 export const GREETING_WAIT_MS = 1500;
 
@@ -84,7 +87,7 @@ function quit(socket: Socket | TLSSocket): void {
   setTimeout(() => socket.destroy(), 200).unref();
 }
 
-const isGreeting = (bytes: string): boolean => /^\d{3}[ -\r\n]/.test(bytes);
+const isGreeting = (bytes: string): boolean => /^\d{3}[- \r\n]/.test(bytes);
 const firstLines = (bytes: string): string => bytes.split(/\r?\n/).filter(Boolean).slice(0, 3).join(' | ').slice(0, 300);
 
 export interface TlsProbeOptions {
@@ -92,6 +95,8 @@ export interface TlsProbeOptions {
   tls: Record<string, unknown> | undefined;
   host: string;
   timeoutMs: number;
+  /** Try TLS at once (the configuration says secure: true) instead of waiting for a greeting first. */
+  expectTls: boolean;
   waitMs?: number;
 }
 
@@ -99,13 +104,13 @@ export interface TlsProbeOptions {
 export async function detectServerMode(socket: Socket, options: TlsProbeOptions): Promise<ServerMode> {
   const started = performance.now();
   const waited = () => Math.round(performance.now() - started);
-  const first = await firstBytes(socket, options.waitMs ?? GREETING_WAIT_MS);
+  const first = options.expectTls ? undefined : await firstBytes(socket, options.waitMs ?? GREETING_WAIT_MS);
   if (first && 'closed' in first) return { mode: 'closed', waitedMs: waited() };
   if (first) {
     quit(socket);
     return isGreeting(first.bytes) ? { mode: 'plaintext', banner: firstLines(first.bytes), waitedMs: waited() } : { mode: 'other', bytes: firstLines(first.bytes), waitedMs: waited() };
   }
-  // Silence: it may be waiting for our TLS hello.
+  // Silence (or TLS expected): it may be waiting for our TLS hello.
   const servername = (options.tls?.['servername'] as string | undefined) ?? (net.isIP(options.host) ? undefined : options.host);
   const outcome = await new Promise<{ secure: TLSSocket } | { error: Error }>((resolve) => {
     const secure = tls.connect({
@@ -133,7 +138,8 @@ export async function detectServerMode(socket: Socket, options: TlsProbeOptions)
     socket.destroy();
     // A plaintext server that greets late answers our hello with a reply: TLS reads that as a bad record.
     if (/wrong version number|packet length too long|unknown protocol|tls_validate_record_header|http request/i.test(outcome.error.message)) {
-      return { mode: 'plaintext', banner: '(the greeting came late, after the TLS hello)', waitedMs: waited() };
+      const banner = options.expectTls ? '(the server answered the TLS hello in plaintext)' : '(the greeting came late, after the TLS hello)';
+      return { mode: 'plaintext', banner, waitedMs: waited() };
     }
     return { mode: 'silent', waitedMs: waited(), tlsError: outcome.error.message };
   }

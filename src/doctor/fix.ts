@@ -76,12 +76,10 @@ function authFixes(err: MailError, input: DoctorInput): Fix[] {
     return [{ line: `${variable(input, 'user')}=  ${variable(input, 'pass')}=`, why: 'this server offers no AUTH: leave both empty' }];
   }
   if (!configured || /Missing credentials/i.test(err.message)) {
-    const why = emptied
-      ? `the server needs a login${reply(err)}, and both are empty here: check they are set where the app runs`
-      : `the server needs a login${reply(err)}`;
+    const why = emptied ? 'the server needs a login, and both are empty here: check they are set where the app runs' : 'the server needs a login';
     return credentialLines(input).map((line) => ({ line, why }));
   }
-  if (/app password/i.test(err.hint)) {
+  if (/two-factor/i.test(err.hint)) {
     return [{ line: `${variable(input, 'pass')}=<an app password>`, why: `the account has two-factor sign-in${reply(err)}` }];
   }
   if (err.retryable) return [];
@@ -98,7 +96,7 @@ function heloFixes(input: DoctorInput): Fix[] {
   const senderDomain = input.fromAddress ? domainOf(input.fromAddress) : undefined;
   if (input.ehloNameSource === 'name') {
     return senderDomain
-      ? [{ line: `name: undefined   (remove the name option)`, why: `resilient() then says EHLO ${senderDomain}, the sender's domain, instead of ${JSON.stringify(input.ehloName)}` }]
+      ? [{ line: `name: ${JSON.stringify(senderDomain)}`, why: `or leave name out: resilient() then says EHLO with the sender's domain, ${senderDomain}; ${JSON.stringify(input.ehloName)} is refused` }]
       : [{ line: 'name: "mail.<your domain>"', why: `${JSON.stringify(input.ehloName)} is refused: use a fully qualified name of your sending domain` }];
   }
   if (input.ehloNameSource === 'fallback') {
@@ -139,7 +137,7 @@ export function fixesFor(err: MailError, input: DoctorInput, context: FixContext
     case 'SenderRejectedError':
       return err.retryable
         ? []
-        : [{ line: `${variable(input, 'from')}=no-reply@<a verified domain>`, why: `the server refuses ${input.fromAddress ?? 'the sender'}${reply(err)}: send from a domain verified with the provider` }];
+        : [{ line: `${variable(input, 'from')}=no-reply@<a verified domain>`, why: `the server refuses ${input.fromAddress ?? 'the sender'}: send from a domain verified with the provider` }];
     case 'RecipientsRejectedError':
       return context.recipient && !context.recipient.fromTo && !err.retryable
         ? [{ line: '--to <a real recipient>', why: `RCPT TO was tried with the sender's own address, ${context.recipient.address}; try an address you send to` }]

@@ -135,7 +135,7 @@ export function readInput(args: DoctorArgs, env: Env): DoctorInput {
 
   if (given.host !== undefined) options.host = given.host;
   if (given.port !== undefined) options.port = given.port;
-  if (given.secure !== undefined) options.secure = given.secure as SmtpOptions['secure'];
+  if (given.secure !== undefined) options.secure = given.secure as NonNullable<SmtpOptions['secure']>;
   if (given.name !== undefined) options.name = given.name;
   if (given.user !== undefined || given.pass !== undefined) {
     options.auth = { ...options.auth, ...(given.user !== undefined ? { user: given.user } : {}), ...(given.pass !== undefined ? { pass: given.pass } : {}) };

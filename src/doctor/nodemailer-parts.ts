@@ -56,6 +56,7 @@ export interface SmtpConnection extends EventEmitter {
   _sendCommand(line: string, logLine?: string): void;
   _formatError(message: string | Error, type: string, response: string | false, command: string): NodemailerError;
   _actionGreeting(response: string): void;
+  _onConnect(): void;
   _upgradeConnection(callback: (err: Error | null, secured?: boolean) => void): void;
 }
 

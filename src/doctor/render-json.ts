@@ -1,4 +1,4 @@
-import { configRows, maskedSmtp } from './config-view.js';
+import { maskedSmtp } from './config-view.js';
 import type { DoctorInput } from './input.js';
 import type { Report, Step } from './report.js';
 
@@ -34,7 +34,6 @@ export function reportJson(report: Report, input: DoctorInput): Record<string, u
       sources: Object.fromEntries(Object.entries(input.origins).map(([field, origin]) => [field, origin.name])),
       notes: destination.notes,
       warnings: destination.warnings,
-      rows: configRows(input),
     },
     steps: report.steps.map(stepJson),
     failure: report.failure ? { step: report.failure.id, error: report.failure.error?.name ?? null, fixes: report.steps.flatMap((s) => s.fixes) } : null,

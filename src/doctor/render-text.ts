@@ -14,7 +14,8 @@ function mark(status: StepStatus, style: Style): string {
 }
 
 export function fixLine(fix: Fix): string {
-  return `${fix.line}   # ${fix.why}`;
+  // A fix that is itself a comment (nothing to set) reads as one sentence.
+  return fix.line.startsWith('#') ? `${fix.line}: ${fix.why}` : `${fix.line}   # ${fix.why}`;
 }
 
 function errorLines(err: MailError, style: Style): Array<[string, string]> {
@@ -31,7 +32,6 @@ function stepLines(step: Step, style: Style): string[] {
   const summary = step.status === 'skip' ? style.dim(step.summary) : step.summary;
   const out = [`  ${mark(step.status, style)} ${pad(step.title, 13)}${pad(duration, 8)}${summary}`];
   const extra: Array<[string, string]> = [...step.details];
-  if (step.assumed?.length) extra.unshift(['assuming', step.assumed.join(', ')]);
   if (step.error) extra.push(...errorLines(step.error, style));
   for (const fix of step.fixes) extra.push(['fix', style.bold(fixLine(fix))]);
   for (const [label, value] of extra) out.push(`      ${style.dim(pad(label, 11))}${value}`);
@@ -41,9 +41,17 @@ function stepLines(step: Step, style: Style): string[] {
 /** The whole report for a terminal or a log: configuration, one line per step, the verdict. */
 export function renderText(report: Report, input: DoctorInput, style: Style, version: string): string {
   const out: string[] = [style.bold(`nodemailer-resilient doctor ${version}`), '', style.bold('Configuration') + style.dim(' (what resilient() uses; secrets masked)')];
-  for (const row of configRows(input)) out.push(`  ${pad(row.key, 11)}${row.value}${row.source ? style.dim(`   <- ${row.source}`) : ''}`);
+  const rows = configRows(input);
+  const width = Math.min(Math.max(...rows.filter((r) => r.source).map((r) => r.value.length), 0) + 3, 48);
+  for (const row of rows) out.push(`  ${pad(row.key, 11)}${row.source ? `${pad(row.value, width)}${style.dim(`<- ${row.source}`)}` : row.value}`);
   out.push('', style.bold('Checks'));
-  for (const step of report.steps) out.push(...stepLines(step, style));
+  let assumed = '';
+  for (const step of report.steps) {
+    const now = step.assumed?.join(', ') ?? '';
+    if (now && now !== assumed) out.push(style.dim(`    (from here on, checked as if ${now} were set)`));
+    assumed = now;
+    out.push(...stepLines(step, style));
+  }
   out.push('', ...verdictLines(report, style));
   return `${out.join('\n')}\n`;
 }
@@ -61,17 +69,25 @@ export function verdictLines(report: Report, style: Style): string[] {
   if (fixes.length) {
     lines.push('Change:');
     for (const fix of fixes) lines.push(`  ${style.bold(fixLine(fix))}`);
+    const assumed = report.steps.some((s) => s.assumed);
+    if (assumed && report.steps.filter((s) => s.status === 'fail').length === 1) lines.push('With that change, every other check passed.');
   } else if (failure.error) {
     lines.push(`What to do: ${failure.error.hint}`);
   }
   return lines;
 }
 
-/** A shorter form for --demo: passing steps on one line, the others in full. */
-export function renderCompact(report: Report, style: Style): string {
+/** A shorter form for --demo: what normalisation changed, passing steps on one line, the others in full. */
+export function renderCompact(report: Report, input: DoctorInput, style: Style): string {
   const out: string[] = [];
+  const destination = input.config.destinations[0]!;
+  for (const note of destination.notes) out.push(`  ${style.dim('changed')}  ${note}`);
   const passed = report.steps.filter((s) => s.status === 'pass');
-  if (passed.length) out.push(`  ${mark('pass', style)} ${passed.map((s) => `${s.title} ${style.dim(`${s.durationMs} ms`)}`).join(', ')}`);
+  const assumed = passed.find((s) => s.assumed)?.assumed;
+  if (passed.length) {
+    const list = passed.map((s) => `${s.title} ${style.dim(`${s.durationMs} ms`)}`).join(', ');
+    out.push(`  ${mark('pass', style)} ${list}${assumed ? style.dim(` (assuming ${assumed.join(', ')})`) : ''}`);
+  }
   for (const step of report.steps) if (step.status === 'fail' || step.status === 'warn') out.push(...stepLines(step, style));
   out.push(...verdictLines(report, style).map((line) => `  ${line}`));
   return `${out.join('\n')}\n`;

@@ -45,7 +45,7 @@ export interface Report {
   ok: boolean;
   exitCode: 0 | 1;
   steps: Step[];
-  /** The first failure, if any: what to fix first. */
+  /** The first failure with the error the server gave, if any: what to fix first. */
   failure: Step | undefined;
   totalMs: number;
 }
@@ -60,6 +60,7 @@ export function since(start: number): number {
 }
 
 export function finishReport(steps: Step[], started: number): Report {
-  const failure = steps.find((s) => s.status === 'fail');
+  // A row can fail for want of something another row found (AUTH needed, seen at MAIL FROM): the error tells the cause.
+  const failure = steps.find((s) => s.status === 'fail' && s.error) ?? steps.find((s) => s.status === 'fail');
   return { ok: !failure, exitCode: failure ? 1 : 0, steps, failure, totalMs: since(started) };
 }

@@ -35,7 +35,10 @@ export class SmtpSession {
   greeting: string | undefined;
   /** How long the STARTTLS handshake took, in milliseconds. */
   startTlsMs: number | undefined;
+  /** From connect() to an open connection (TCP, and the TLS handshake with implicit TLS), in milliseconds. */
+  connectedMs: number | undefined;
   #failure: NodemailerError | undefined;
+  #started = performance.now();
   #pending: ((err: NodemailerError) => void) | undefined;
 
   constructor(options: SessionOptions) {
@@ -54,6 +57,11 @@ export class SmtpSession {
     connection._actionGreeting = (response: string) => {
       this.greeting = response;
       onGreeting.call(connection, response);
+    };
+    const onConnect = connection._onConnect;
+    connection._onConnect = () => {
+      this.connectedMs = Math.round(performance.now() - this.#started);
+      onConnect.call(connection);
     };
     const upgrade = connection._upgradeConnection;
     connection._upgradeConnection = (callback) => {
@@ -94,6 +102,7 @@ export class SmtpSession {
 
   /** TCP (or TLS), greeting, EHLO, STARTTLS and EHLO again, as nodemailer does them. */
   connect(): Promise<void> {
+    this.#started = performance.now();
     return this.#exchange((resolve, reject) => this.connection.connect((err) => (err ? reject(err) : resolve())));
   }
 
