@@ -60,23 +60,23 @@ export function throwForQueue(error: unknown): never {
 
 export interface BackoffOptions {
   /** Delay before the first queue retry, in milliseconds; it doubles on each retry. Defaults to 30 s. */
-  delay?: number;
+  delay?: number | undefined;
   /**
    * Delay before the first retry after the server said to slow down (a 421, or
    * a 4xx reply about rates or too many messages), in milliseconds; it doubles
    * on each retry. Defaults to 5 minutes.
    */
-  throttledDelay?: number;
+  throttledDelay?: number | undefined;
   /** Largest delay, in milliseconds. Defaults to 1 hour. */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /** Each delay is shortened by a random fraction of itself up to this (0 to 1), so workers do not retry in step. Defaults to 0.2. */
-  jitter?: number;
+  jitter?: number | undefined;
 }
 
 /** BullMQ's `BackoffStrategy` signature; `-1` tells BullMQ not to retry. */
 export type BackoffStrategy = (attemptsMade: number, type?: string, error?: Error, job?: unknown) => number;
 
-const BACKOFF_DEFAULTS: Required<BackoffOptions> = {
+const BACKOFF_DEFAULTS: { readonly [K in keyof BackoffOptions]-?: number } = {
   delay: 30_000,
   throttledDelay: 5 * 60_000,
   maxDelay: 60 * 60_000,
@@ -118,7 +118,11 @@ export function createBackoffStrategy(options: BackoffOptions = {}): BackoffStra
   expectDelay('throttledDelay', options.throttledDelay);
   expectDelay('maxDelay', options.maxDelay);
   expectDelay('jitter', options.jitter, 1);
-  const { delay, throttledDelay, maxDelay, jitter } = { ...BACKOFF_DEFAULTS, ...options };
+  // `?? default`, not a spread: `{ delay: undefined }` (an unset environment variable) means the default.
+  const delay = options.delay ?? BACKOFF_DEFAULTS.delay;
+  const throttledDelay = options.throttledDelay ?? BACKOFF_DEFAULTS.throttledDelay;
+  const maxDelay = options.maxDelay ?? BACKOFF_DEFAULTS.maxDelay;
+  const jitter = options.jitter ?? BACKOFF_DEFAULTS.jitter;
   const grow = (base: number, attemptsMade: number) => {
     const full = Math.min(maxDelay, base * 2 ** Math.max(0, attemptsMade - 1));
     return Math.round(full * (1 - jitter * Math.random()));
