@@ -13,4 +13,6 @@ if (!existsSync(join(installed, 'package.json'))) {
   execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', `nodemailer@${version}`], { stdio: 'inherit' });
 }
 console.log(`Testing against nodemailer ${version} (${installed})`);
-execFileSync('npx', ['vitest', 'run', ...vitestArgs], { stdio: 'inherit', env: { ...process.env, NODEMAILER_PATH: installed } });
+// fault-server.test.ts proves the test helper against what nodemailer 10 reports; it is not about the library.
+const exclude = vitestArgs.length ? [] : ['--exclude', 'test/integration/fault-server.test.ts'];
+execFileSync('npx', ['vitest', 'run', ...exclude, ...vitestArgs], { stdio: 'inherit', env: { ...process.env, NODEMAILER_PATH: installed } });

@@ -310,7 +310,9 @@ const TIMEOUT_MESSAGES: Record<string, string> = {
 export function factsOf(err: unknown): FailureFacts {
   const e = (err ?? {}) as Record<string, unknown>;
   const message = typeof e['message'] === 'string' ? e['message'] : String(err);
-  const code = typeof e['code'] === 'string' ? e['code'] : undefined;
+  let code = typeof e['code'] === 'string' ? e['code'] : undefined;
+  // nodemailer 6.x-9.x report a closed socket a second later, without a code.
+  if (!code && /^(Unexpected socket close|Reached maximum number of retries after connection was closed)/.test(message)) code = 'ECONNECTION';
   let timeoutType = typeof e['timeoutType'] === 'string' ? e['timeoutType'] : undefined;
   if (!timeoutType && code === 'ETIMEDOUT') timeoutType = TIMEOUT_MESSAGES[message.split(':')[0]!.trim()];
   const rejectedErrors = Array.isArray(e['rejectedErrors']) ? (e['rejectedErrors'] as Array<Record<string, unknown>>) : [];

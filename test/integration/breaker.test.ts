@@ -63,8 +63,9 @@ describe('the circuit breaker', () => {
     const events: BreakerEvent[] = [];
     const base = { host: '127.0.0.1', port: 2525, retry: false as const, breaker: { volumeThreshold: 2, resetTimeout: 30_000 }, onBreakerStateChange: (e: BreakerEvent) => events.push(e) };
     const to = (port: number) => ({ ...base, getSocket: (_o: unknown, cb: (e: Error | null, s?: unknown) => void) => cb(null, { connection: net.connect(port, '127.0.0.1') }) });
-    await send(to(dead.port));
-    await send(to(dead.port));
+    // nodemailer 6.x reports a closed socket after a 1 s timer: settle() runs the fake clock.
+    await settle(send(to(dead.port)));
+    await settle(send(to(dead.port)));
     expect(events.map((e) => e.state)).toEqual(['open']);
     expect(await send(to(healthy.port))).toMatchObject({ name: 'CircuitOpenError' });
     expect(healthy.connections).toBe(0);

@@ -215,6 +215,31 @@ const FIRST_ATTEMPT_TABLE: Row[] = [
 
 const titled = <T extends { action: FaultAction }>(row: T) => ({ ...row, fault: label(row.action) });
 
+/**
+ * nodemailer before 10 reads the whole message stream into a socket the
+ * server has already dropped before it reports the error, so resilient()
+ * cannot tell a mid-body drop from one after the final dot: it reports
+ * DeliveryUnknownError (conservative: never a duplicate). Those rows are
+ * checked apart on nodemailer 6-9.
+ */
+const NODEMAILER_MAJOR = Number(
+  String((nodemailer.createTransport({ jsonTransport: true }) as unknown as { transporter: { version: string } }).transporter.version).split('.')[0],
+);
+const isBodyDrop = (row: { phase: FaultPhase; action: FaultAction }) => row.phase === 'body' && row.action === 'drop';
+const forThisNodemailer = <T extends { phase: FaultPhase; action: FaultAction }>(rows: T[]) => (NODEMAILER_MAJOR >= 10 ? rows : rows.filter((row) => !isBodyDrop(row)));
+
+// Registered only where it applies (the 6.9 run of CI), so no test is skipped.
+if (NODEMAILER_MAJOR < 10) describe('a mid-body drop on nodemailer 6-9', () => {
+  it.each([false, true])('ends as DeliveryUnknownError, never resent and never duplicated (pool: %s)', async (pool) => {
+    const { server, transport } = await setUp({ faults: { phase: 'body', action: 'drop', times: Infinity }, pool });
+    const mail = message('body');
+    const { err } = await outcomeOf(transport.sendMail(mail));
+    expect(err).toMatchObject({ name: 'DeliveryUnknownError', retryable: false, attempts: 1 });
+    expect(server.counts(mail.messageId)).toEqual({ received: 0, acknowledged: 0 });
+    expect(server.connections).toBe(1);
+  });
+});
+
 async function checkFirstAttemptRow(row: Row, setup: Omit<Setup, 'faults'> = {}) {
   const { server, transport, attemptsOf } = await setUp({ faults: { phase: row.phase, action: row.action }, auth: row.phase === 'auth', ...setup });
   const mail = message(row.phase);
@@ -239,7 +264,7 @@ async function checkFirstAttemptRow(row: Row, setup: Omit<Setup, 'faults'> = {})
 }
 
 describe('a fault on the first attempt only', () => {
-  it.each(FIRST_ATTEMPT_TABLE.map(titled))('$phase + $fault ends as $outcome', async (row) => {
+  it.each(forThisNodemailer(FIRST_ATTEMPT_TABLE).map(titled))('$phase + $fault ends as $outcome', async (row) => {
     await checkFirstAttemptRow(row);
   });
 });
@@ -328,7 +353,7 @@ const PERSISTENT_TABLE: PersistentRow[] = [
 ];
 
 describe('a retryable fault on every attempt', () => {
-  it.each(PERSISTENT_TABLE.map(titled))('$phase + $fault ends as a retryable $outcome after every attempt', async (row) => {
+  it.each(forThisNodemailer(PERSISTENT_TABLE).map(titled))('$phase + $fault ends as a retryable $outcome after every attempt', async (row) => {
     const { server, transport } = await setUp({ faults: { phase: row.phase, action: row.action, times: Infinity }, auth: row.phase === 'auth' });
     const mail = message(row.phase);
     const { err } = await outcomeOf(transport.sendMail(mail));
@@ -336,7 +361,8 @@ describe('a retryable fault on every attempt', () => {
     expect(err).toMatchObject({ name: row.outcome, retryable: true, attempts: RETRIES + 1 });
     expect(err?.code).toBe(row.code);
     expect(err?.responseCode).toBe(row.responseCode);
-    expect(err?.command).toBe(row.command);
+    // nodemailer 6-9 report a socket closed before the greeting as "Unexpected socket close", with no command
+    expect(err?.command).toBe(NODEMAILER_MAJOR < 10 && row.phase === 'connect' ? undefined : row.command);
     expect(server.connections).toBe(RETRIES + 1);
     expect(server.counts(mail.messageId).acknowledged).toBe(0);
   });
@@ -356,7 +382,7 @@ describe('with pool: true', () => {
     refused('dot', 'drop', 'DeliveryUnknownError', { code: 'ECONNECTION', command: 'CONN' }, 1),
   ];
 
-  it.each(POOL_ROWS.map(titled))('$phase + $fault ends as $outcome', async (row) => {
+  it.each(forThisNodemailer(POOL_ROWS).map(titled))('$phase + $fault ends as $outcome', async (row) => {
     await checkFirstAttemptRow(row, { pool: true });
   });
 

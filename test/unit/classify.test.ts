@@ -51,6 +51,8 @@ const rows: Row[] = [
   // Connection
   ['connection refused', { code: 'ESOCKET', command: 'CONN', message: 'connect ECONNREFUSED 127.0.0.1:1', originalCode: 'ECONNREFUSED', destination: '127.0.0.1:1' }, 'ConnectionError', true, /127\.0\.0\.1:1/],
   ['connection reset', { code: 'ESOCKET', command: 'CONN', message: 'read ECONNRESET', originalCode: 'ECONNRESET' }, 'ConnectionError', true, /retried/],
+  ['a closed socket on nodemailer 6.x (no code)', factsOf(new Error('Unexpected socket close')), 'ConnectionError', true, /retried/],
+  ['a closed socket on nodemailer 6.x after the final dot', { ...factsOf(new Error('Unexpected socket close')), bodySent: true }, 'DeliveryUnknownError', false, /may have been accepted/],
   ['closed unexpectedly', { code: 'ECONNECTION', command: 'CONN', message: 'Connection closed unexpectedly' }, 'ConnectionError', true, /retried/],
   ['DNS failure', { code: 'EDNS', command: 'CONN', message: 'getaddrinfo ENOTFOUND smtp.exampel.com', originalCode: 'ENOTFOUND' }, 'ConnectionError', false, /SMTP_HOST/],
   ['a connection timeout (nodemailer 10)', { code: 'ETIMEDOUT', command: 'CONN', message: 'Connection timeout', timeoutType: 'CONNECT_TIMEOUT' }, 'ConnectionError', true, /firewall/],
