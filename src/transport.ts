@@ -92,6 +92,12 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
 
   constructor(config: NormalizedConfig, options: { log: Log; redact: Redactor; hooks: Hooks; logger: Logger | boolean | undefined }) {
     super();
+    // Own, bound copies of the plugin methods: Auth.js deep-merges its provider's `server` option
+    // into a plain object, and an object spread does the same; both copy own enumerable properties only.
+    this.send = this.send.bind(this);
+    this.verify = this.verify.bind(this);
+    this.close = this.close.bind(this);
+    this.isIdle = this.isIdle.bind(this);
     this.#config = config;
     this.#log = options.log;
     this.#redact = options.redact;
@@ -458,5 +464,20 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       context.mail.message.setEnvelope(original);
     }
     (info as Record<string, unknown>)['deferred'] = outcome;
+  }
+}
+
+// A `for...in` deep merge (Auth.js merges its provider's `server` into one shared plain object on
+// every request) would also copy EventEmitter's enumerable prototype methods, `on` included, and each
+// createTransport() of the copy would add four listeners to it for good. Non-enumerable shadows keep
+// them out of such copies; the copy still sends through the bound methods above.
+for (const key of Object.keys(EventEmitter.prototype)) {
+  if (!Object.prototype.hasOwnProperty.call(ResilientTransport.prototype, key)) {
+    Object.defineProperty(ResilientTransport.prototype, key, {
+      value: (EventEmitter.prototype as unknown as Record<string, unknown>)[key],
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * BullMQ (and Bull) integration: `nodemailer-resilient/bullmq`.
+ * BullMQ integration: `nodemailer-resilient/bullmq`.
  *
  * Nothing here imports bullmq. BullMQ stops retrying any error whose `name`
  * is `'UnrecoverableError'` (it checks the name as well as the class), and
@@ -10,7 +10,7 @@ import { isMailError } from '../errors/guards.js';
 import type { MailError } from '../errors/mail-error.js';
 
 /** The name BullMQ looks for before it retries a job (`job.shouldRetryJob`). */
-export const UNRECOVERABLE_ERROR_NAME = 'UnrecoverableError';
+export const UNRECOVERABLE_ERROR_NAME = 'UnrecoverableError' as const;
 
 /**
  * A permanent MailError, named so that BullMQ fails the job at once instead
@@ -19,7 +19,7 @@ export const UNRECOVERABLE_ERROR_NAME = 'UnrecoverableError';
  * handlers can act without unwrapping.
  */
 export class UnrecoverableMailError extends Error {
-  override name = UNRECOVERABLE_ERROR_NAME;
+  override readonly name = UNRECOVERABLE_ERROR_NAME;
   /** The MailError's class, e.g. `'RecipientsRejectedError'`. */
   readonly errorClass: string;
   readonly code: string;
