@@ -45,6 +45,9 @@ const registry: Map<string, DestinationState> = (globalRecord[REGISTRY_KEY] ??= 
 export function countsAgainstDestination(err: unknown): boolean {
   if (!isMailError(err)) return true;
   if (err.name === 'ConnectionError' || err.name === 'DeliveryUnknownError') return true;
+  // Any timeout, a greeting that never came included (classed TlsError, as it usually means a
+  // TLS-mode mismatch, but a hung server looks the same): a breaker must stop the 30 s waits.
+  if (err.code === 'ETIMEDOUT') return true;
   const code = err.responseCode ?? 0;
   return code >= 400 && code < 500;
 }

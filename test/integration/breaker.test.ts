@@ -84,6 +84,20 @@ describe('the circuit breaker', () => {
     await healthy.close();
   });
 
+  it('opens on a server that accepts connections and never greets', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const options: ResilientOptions = { host: '127.0.0.1', port, greetingTimeout: 100, retry: false, breaker: { volumeThreshold: 2 } };
+    expect(await send(options)).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await send(options)).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await send(options)).toMatchObject({ name: 'CircuitOpenError' });
+    expect(sockets).toHaveLength(2);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
   it('is never opened by 5xx replies about a message', async () => {
     const server = await startTestServer({ tls: 'plain', onRcptTo: () => ({ code: 550, message: '5.1.1 User unknown' }) });
     const options: ResilientOptions = { host: '127.0.0.1', port: server.port, retry: false, breaker: { volumeThreshold: 2 } };
