@@ -27,7 +27,8 @@ export interface DestinationState {
 /**
  * Upper bound on destinations remembered at once. Beyond it the least
  * recently used healthy (closed) destination is forgotten; its breaker is
- * shut down. 1,000 destinations of state is well under a megabyte.
+ * shut down. The bench measures about 7.7 KB a destination (mostly the
+ * opossum breaker), so 1,000 destinations hold about 7.5 MB.
  */
 export const MAX_DESTINATIONS = 1000;
 

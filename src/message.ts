@@ -19,15 +19,31 @@ export const FALLBACK_EHLO_NAME = ((): string => {
 })();
 
 /** The envelope sender, checked; throws ConfigError when what was given does not parse to an address. */
+/** Checked senders by what the message gave, so the addresses are not parsed twice per send. */
+const checkedSenders = new Map<string, string | undefined>();
+const CHECKED_SENDERS_MAX = 1000;
+
+/** The envelope sender, checked; throws ConfigError when what was given does not parse to an address. */
 export function envelopeSender(mail: MailLike, required: boolean): string | undefined {
-  const given = mail.data.envelope?.from ?? mail.data['from'] ?? mail.data['sender'];
-  const from = mail.message.getEnvelope().from;
+  const envelopeFrom = mail.data.envelope?.from;
+  const headerFrom = mail.data['from'];
+  const sender = mail.data['sender'];
+  const given = envelopeFrom ?? headerFrom ?? sender;
   if (given === undefined || given === null) {
     if (required) assertSender(undefined, undefined);
     return undefined;
   }
+  const cacheable = [envelopeFrom, headerFrom, sender].every((v) => v === undefined || typeof v === 'string');
+  const key = cacheable ? `${envelopeFrom ?? ''}\u0000${headerFrom ?? ''}\u0000${sender ?? ''}` : undefined;
+  if (key !== undefined && checkedSenders.has(key)) return checkedSenders.get(key);
+  const from = mail.message.getEnvelope().from;
   assertSender(from === false ? undefined : from, typeof given === 'string' ? given : from);
-  return from || undefined;
+  const result = from || undefined;
+  if (key !== undefined) {
+    if (checkedSenders.size >= CHECKED_SENDERS_MAX) checkedSenders.clear();
+    checkedSenders.set(key, result);
+  }
+  return result;
 }
 
 export function ehloNameFromSender(from: string | undefined): string {
@@ -58,11 +74,12 @@ export function isReplayable(data: Record<string, unknown>): boolean {
  * "." has been handed to the socket, and a lost connection no longer means
  * "not delivered". (DataStream writes the dot as soon as its source ends.)
  */
-export function watchBody(mail: MailLike): { begin(): { readonly bodySent: boolean }; restore(): void } {
+export function watchBody(mail: MailLike): { begin(): { readonly bodySent: boolean } } {
   const message = mail.message;
-  const own = Object.prototype.hasOwnProperty.call(message, 'createReadStream');
   const original = message.createReadStream;
   let current = { bodySent: false };
+  // Left in place after the send: the message object lives for this one send,
+  // and deleting the property again deoptimises every later access to it.
   message.createReadStream = function (this: unknown, ...args: unknown[]) {
     const stream = original.apply(this, args);
     const attempt = current;
@@ -75,10 +92,6 @@ export function watchBody(mail: MailLike): { begin(): { readonly bodySent: boole
     begin() {
       current = { bodySent: false };
       return current;
-    },
-    restore() {
-      if (own) message.createReadStream = original;
-      else delete (message as Partial<MailLike['message']>).createReadStream;
     },
   };
 }

@@ -74,9 +74,9 @@ export interface BreakerOptions {
 export interface RetryBudgetOptions {
   /** Tokens a destination starts with and can hold. @default 100 */
   capacity?: number;
-  /** Tokens one retry takes. @default 5 */
+  /** Tokens one retry takes. @default 2 */
   retryCost?: number;
-  /** Tokens one retry after a timeout takes. @default 10 */
+  /** Tokens one retry after a timeout takes. @default 5 */
   timeoutCost?: number;
   /** Tokens a successful first-attempt send gives back. @default 1 */
   successRefund?: number;

@@ -175,8 +175,6 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
         this.#log('error', { ...this.#fields(err, context), event: 'failed' }, `send failed: ${err.name}: ${err.message}`);
       }
       throw err;
-    } finally {
-      body.restore();
     }
   }
 
@@ -205,14 +203,25 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       return this.#attempt(context);
     };
     if (!retry || retries === 0) return run(1);
+    // The first attempt runs outside p-retry, so a send that succeeds first
+    // time pays nothing for it; a failure is handed to p-retry as its own
+    // first attempt, and it decides, waits and retries from there.
+    const started = performance.now();
+    let first: unknown;
     try {
-      return await pRetry(run, {
+      return await run(1);
+    } catch (err) {
+      first = err;
+    }
+    const maxRetryTime = Math.max(0, retry.maxRetryTime - (performance.now() - started));
+    try {
+      return await pRetry((attempt) => (attempt === 1 ? Promise.reject(first) : run(attempt)), {
         retries,
         factor: retry.factor,
         minTimeout: retry.minTimeout,
         maxTimeout: retry.maxTimeout,
         randomize: retry.randomize,
-        maxRetryTime: retry.maxRetryTime,
+        maxRetryTime,
         ...(signal ? { signal } : {}),
         onFailedAttempt: ({ error }) => {
           failedAt = performance.now();
