@@ -46,8 +46,17 @@ export function envelopeSender(mail: MailLike, required: boolean): string | unde
   return result;
 }
 
+const ehloNames = new Map<string, string>();
+
 export function ehloNameFromSender(from: string | undefined): string {
-  return (from && domainOf(from)) || FALLBACK_EHLO_NAME;
+  if (!from) return FALLBACK_EHLO_NAME;
+  let name = ehloNames.get(from);
+  if (name === undefined) {
+    name = domainOf(from) || FALLBACK_EHLO_NAME;
+    if (ehloNames.size >= CHECKED_SENDERS_MAX) ehloNames.clear();
+    ehloNames.set(from, name);
+  }
+  return name;
 }
 
 const isStream = (value: unknown): boolean =>

@@ -184,8 +184,8 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const retries = retry && isReplayable(context.mail.data) ? retry.retries : 0;
     let failedAt = 0;
     let lastError: Error | undefined;
-    const run = async (attempt: number) => {
-      if (signal?.aborted) throw abortErrorFrom(signal);
+    const run = (attempt: number): Promise<unknown> => {
+      if (signal?.aborted) return Promise.reject(abortErrorFrom(signal));
       context.attempt = attempt;
       context.span?.addEvent('attempt', { attempt });
       if (attempt > 1 && lastError) {
@@ -292,29 +292,30 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     });
   }
 
-  async #sendVia(destination: RuntimeDestination, context: SendContext): Promise<unknown> {
+  /** One send through one destination. A plain promise chain: this runs for every message. */
+  #sendVia(destination: RuntimeDestination, context: SendContext): Promise<unknown> {
     const inner = this.#inner(destination, context.ehloName);
     const attempt = context.body.begin();
-    try {
-      return await new Promise((resolve, reject) => {
-        inner.send(context.mail, (err, info) => (err ? reject(err) : resolve(info)));
+    return new Promise((resolve, reject) => {
+      inner.send(context.mail, (raw, info) => {
+        if (!raw) return resolve(info);
+        const code = (raw as { code?: unknown }).code;
+        if (code === 'EABORT' || raw.name === 'AbortError') return reject(raw);
+        const smtp = destination.spec.smtp;
+        const err = toMailError(raw, {
+          bodySent: attempt.bodySent,
+          secure: smtp ? smtp.secure === true : undefined,
+          port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
+          destination: destination.spec.label,
+          attempts: context.attempt,
+          redact: this.#redact,
+        });
+        if (err.name === 'DeliveryUnknownError' && this.#config.resendOnUnknownDelivery) err.retryable = true;
+        reject(err);
       });
-    } catch (raw) {
-      const code = (raw as { code?: unknown })?.code;
-      if (code === 'EABORT' || (raw as Error)?.name === 'AbortError') throw raw;
-      const smtp = destination.spec.smtp;
-      const err = toMailError(raw, {
-        bodySent: attempt.bodySent,
-        secure: smtp ? smtp.secure === true : undefined,
-        port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
-        destination: destination.spec.label,
-        attempts: context.attempt,
-        redact: this.#redact,
-      });
-      if (err.name === 'DeliveryUnknownError' && this.#config.resendOnUnknownDelivery) err.retryable = true;
-      throw err;
-    }
+    });
   }
+
 
   /** The inner transport for a destination and EHLO name, made on first use. */
   #inner(destination: RuntimeDestination, ehloName: string | undefined): TransportPlugin {
