@@ -65,7 +65,7 @@ export interface BreakerOptions {
   errorThresholdPercentage?: number;
   /** Calls needed in the rolling window before the breaker may open. @default 5 */
   volumeThreshold?: number;
-  /** Length of the rolling window, in milliseconds. @default 10000 */
+  /** Length of the rolling window, in milliseconds; keep it longer than your longest timeout. @default 60000 */
   rollingCountTimeout?: number;
   /** Buckets in the rolling window. @default 10 */
   rollingCountBuckets?: number;

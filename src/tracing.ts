@@ -56,21 +56,26 @@ function clean(attributes: Record<string, string | number | boolean | undefined>
   return out;
 }
 
-export function startSendSpan(attributes: Record<string, string | number | boolean | undefined>): SendSpan | undefined {
+/**
+ * `attributes` is a function so that a send with no tracer registered (the
+ * usual case) builds nothing: the span is started bare, and only a recording
+ * one gets its attributes. (A sampler therefore sees the name and kind only.)
+ */
+export function startSendSpan(
+  serverAddress: string | undefined,
+  attributes: () => Record<string, string | number | boolean | undefined>,
+): SendSpan | undefined {
   const otel = loadApi();
   if (!otel) return undefined;
   // Asked for on every send (it is cheap) so that a provider registered, or replaced, later is used.
   const tracer = otel.trace.getTracer('nodemailer-resilient', VERSION);
-  const address = attributes['server.address'];
-  const span = tracer.startSpan(typeof address === 'string' ? `${SPAN_NAME} ${address}` : SPAN_NAME, {
-    kind: otel.SpanKind.CLIENT,
-    attributes: clean(attributes),
-  });
+  const span = tracer.startSpan(serverAddress ? `${SPAN_NAME} ${serverAddress}` : SPAN_NAME, { kind: otel.SpanKind.CLIENT });
   if (!span.isRecording()) {
     // No provider, or sampled out: skip the bookkeeping.
     span.end();
     return undefined;
   }
+  span.setAttributes(clean(attributes()));
   return new RecordingSendSpan(span, otel.SpanStatusCode.ERROR);
 }
 

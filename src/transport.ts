@@ -154,11 +154,11 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const explicitName = primary.spec.smtp?.name as string | undefined;
     const ehloName = explicitName ?? (this.#config.ehloFromSender ? ehloNameFromSender(from) : undefined);
     const body = watchBody(mail);
-    const span = startSendSpan({
+    const span = startSendSpan(primary.spec.smtp?.host, () => ({
       'messaging.message.id': this.#messageIdOf(mail),
       'server.address': primary.spec.smtp?.host,
       'server.port': primary.spec.smtp ? Number(primary.spec.smtp.port ?? (primary.spec.smtp.secure ? 465 : 587)) : undefined,
-    });
+    }));
     const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined, span };
     try {
       const info = await this.#sendWithRetries(context);

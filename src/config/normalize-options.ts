@@ -29,7 +29,10 @@ export const BREAKER_DEFAULTS: Required<BreakerOptions> = Object.freeze({
   errorThresholdPercentage: 50,
   // opossum's default of 0 opens a fresh breaker on its first failure.
   volumeThreshold: 5,
-  rollingCountTimeout: 10_000,
+  // Longer than nodemailer's 30 s greetingTimeout: opossum counts a call when it
+  // starts and its failure when it ends, so a call that outlives the window
+  // never counts, and a server that accepts and never greets would never open it.
+  rollingCountTimeout: 60_000,
   rollingCountBuckets: 10,
 });
 

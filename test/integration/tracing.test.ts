@@ -157,7 +157,7 @@ describe('without OpenTelemetry', () => {
     try {
       const fresh = await import('../../src/index.js');
       const tracing = await import('../../src/tracing.js');
-      expect(tracing.startSendSpan({ 'server.address': '127.0.0.1' })).toBeUndefined();
+      expect(tracing.startSendSpan('127.0.0.1', () => ({ 'server.address': '127.0.0.1' }))).toBeUndefined();
       const info = await nodemailer.createTransport(fresh.resilient({ host: '127.0.0.1', port: server.port, breaker: false })).sendMail(mail);
       expect(info.accepted).toEqual(['someone@example.net']);
       expect(spy.mock.calls.some((call) => call[0] === '@opentelemetry/api')).toBe(true);
@@ -169,6 +169,6 @@ describe('without OpenTelemetry', () => {
 
   it('makes no span when no tracer provider is registered', async () => {
     const { startSendSpan } = await import('../../src/tracing.js');
-    expect(startSendSpan({ 'server.address': '127.0.0.1' })).toBeUndefined();
+    expect(startSendSpan('127.0.0.1', () => ({ 'server.address': '127.0.0.1' }))).toBeUndefined();
   });
 });
