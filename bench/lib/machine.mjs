@@ -27,7 +27,7 @@ export function describeMachine() {
     smtpServer: version('node_modules/smtp-server/package.json'),
     opossum: version('node_modules/opossum/package.json'),
     package: version('package.json'),
-    commit: commit ? `${commit}${dirty ? ' + uncommitted changes to src/' : ''}` : 'unknown',
+    commit: commit ? `${commit}${dirty ? ' + uncommitted changes to src/ or package files' : ''}` : 'unknown',
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
