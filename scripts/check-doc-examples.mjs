@@ -3,10 +3,10 @@
 // `<!-- example: path -->` must be the file at that path, character for
 // character; the quick-start files are then run against an embedded SMTP
 // server, as ESM and as CommonJS, through the package's own name.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { runNode } from './lib/run-node.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
@@ -45,18 +45,9 @@ const server = new SMTPServer({
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const env = { ...process.env, SMTP_HOST: '127.0.0.1', SMTP_PORT: String(server.server.address().port), SMTP_USERNAME: '', SMTP_PASSWORD: '' };
 
-function run(file) {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [file], { cwd: root, env });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill(), 20_000);
-    child.on('close', (status) => (clearTimeout(timer), done({ status, out })));
-  });
-}
 for (const file of ['examples/quick-start.mjs', 'examples/quick-start.cjs']) {
-  const { status, out } = await run(file);
+  const { status, stdout, stderr } = await runNode([file], { cwd: root, env });
+  const out = stdout + stderr;
   check(status === 0 && /sent </.test(out), `${file} sends through the package's own name and exits by itself${status ? `\n${out}` : ''}`);
 }
 check(delivered.length === 2 && delivered.every((name) => name === 'myapp.example'), `both examples delivered with EHLO myapp.example (got ${delivered.join(', ')})`);

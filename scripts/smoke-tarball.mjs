@@ -3,11 +3,12 @@
 // require() and from import(), each in its own process that must exit by
 // itself. A CommonJS build that left p-retry (ESM-only) external passes
 // publint and attw and still fails here ("p_retry.default is not a function").
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { runNode } from './lib/run-node.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const nodemailerVersion = process.argv[2] ?? 'latest';
@@ -54,27 +55,11 @@ const cases = {
     const transporter = nodemailer.createTransport(resilient(${options})); ${send('esm@esm.example')}`],
 };
 
-/** Runs node asynchronously (the SMTP server lives in this process's event loop). */
-function run(args) {
-  return new Promise((done) => {
-    const proc = spawn(process.execPath, args, { cwd: work });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += d));
-    proc.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill('SIGTERM'), 20_000);
-    proc.on('close', (status, signal) => {
-      clearTimeout(timer);
-      done({ status, signal, stdout, stderr });
-    });
-  });
-}
-
 let passed = 0;
 let failed = 0;
 for (const [name, args] of Object.entries(cases)) {
   // No timer or socket may keep the process alive after the send: it must exit by itself.
-  const child = await run(args);
+  const child = await runNode(args, { cwd: work });
   const ok = child.status === 0 && /sent to@example\.net/.test(child.stdout);
   console.log(`${ok ? 'ok' : 'FAILED'}: send from ${name} with nodemailer ${nodemailerVersion}${child.signal ? ` (killed: ${child.signal}, did not exit by itself)` : ''}`);
   if (!ok) console.log(child.stdout, child.stderr);

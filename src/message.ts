@@ -18,10 +18,9 @@ export const FALLBACK_EHLO_NAME = ((): string => {
   return name && !isDubiousEhloName(name) ? name.toLowerCase() : '[127.0.0.1]';
 })();
 
-/** The envelope sender, checked; throws ConfigError when what was given does not parse to an address. */
-/** Checked senders by what the message gave, so the addresses are not parsed twice per send. */
+/** Per-sender results, so a send does not parse its addresses twice. Cleared when full. */
+const SENDER_CACHE_MAX = 1000;
 const checkedSenders = new Map<string, string | undefined>();
-const CHECKED_SENDERS_MAX = 1000;
 
 /** The envelope sender, checked; throws ConfigError when what was given does not parse to an address. */
 export function envelopeSender(mail: MailLike, required: boolean): string | undefined {
@@ -40,7 +39,7 @@ export function envelopeSender(mail: MailLike, required: boolean): string | unde
   assertSender(from === false ? undefined : from, typeof given === 'string' ? given : from);
   const result = from || undefined;
   if (key !== undefined) {
-    if (checkedSenders.size >= CHECKED_SENDERS_MAX) checkedSenders.clear();
+    if (checkedSenders.size >= SENDER_CACHE_MAX) checkedSenders.clear();
     checkedSenders.set(key, result);
   }
   return result;
@@ -53,7 +52,7 @@ export function ehloNameFromSender(from: string | undefined): string {
   let name = ehloNames.get(from);
   if (name === undefined) {
     name = domainOf(from) || FALLBACK_EHLO_NAME;
-    if (ehloNames.size >= CHECKED_SENDERS_MAX) ehloNames.clear();
+    if (ehloNames.size >= SENDER_CACHE_MAX) ehloNames.clear();
     ehloNames.set(from, name);
   }
   return name;

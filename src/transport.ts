@@ -157,7 +157,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const span = startSendSpan(primary.spec.smtp?.host, () => ({
       'messaging.message.id': this.#messageIdOf(mail),
       'server.address': primary.spec.smtp?.host,
-      'server.port': primary.spec.smtp ? Number(primary.spec.smtp.port ?? (primary.spec.smtp.secure ? 465 : 587)) : undefined,
+      'server.port': primary.spec.port,
     }));
     const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined, span };
     try {
@@ -193,7 +193,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
           attempt,
           delayMs: Math.round(performance.now() - failedAt),
           error: lastError,
-          messageId: this.#messageId(context),
+          messageId: this.#messageIdOf(context.mail),
           destination: context.failedAt?.spec.label ?? '',
         };
         this.#log('warn', { ...this.#fields(lastError, context), event: 'retry', attempt, delayMs: event.delayMs }, `retrying (attempt ${attempt}) after ${lastError.name}: ${lastError.message}`);
@@ -270,7 +270,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       }
       const next = this.#destinations[index + 1];
       if (next) {
-        const event: FailoverEvent = { from: destination.spec.label, to: next.spec.label, error: last, messageId: this.#messageId(context) };
+        const event: FailoverEvent = { from: destination.spec.label, to: next.spec.label, error: last, messageId: this.#messageIdOf(context.mail) };
         this.#log('warn', { ...this.#fields(last, context), event: 'failover', to: next.spec.label }, `failing over from ${event.from} to ${event.to}`);
         this.emit('failover', event);
         context.span?.addEvent('failover', { from: event.from, to: event.to, 'error.type': last.name });
@@ -305,7 +305,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
         const err = toMailError(raw, {
           bodySent: attempt.bodySent,
           secure: smtp ? smtp.secure === true : undefined,
-          port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
+          port: destination.spec.port,
           destination: destination.spec.label,
           attempts: context.attempt,
           redact: this.#redact,
@@ -315,7 +315,6 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       });
     });
   }
-
 
   /** The inner transport for a destination and EHLO name, made on first use. */
   #inner(destination: RuntimeDestination, ehloName: string | undefined): TransportPlugin {
@@ -379,7 +378,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       const smtp = destination.spec.smtp;
       throw toMailError(raw, {
         secure: smtp?.secure === true,
-        port: smtp ? Number(smtp.port ?? (smtp.secure ? 465 : 587)) : undefined,
+        port: destination.spec.port,
         destination: destination.spec.label,
         redact: this.#redact,
       });
@@ -425,10 +424,6 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     if (this.isIdle()) this.emit('idle');
   }
 
-  #messageId(context: SendContext): string | undefined {
-    return this.#messageIdOf(context.mail);
-  }
-
   #messageIdOf(mail: MailLike): string | undefined {
     try {
       return mail.message.messageId();
@@ -441,7 +436,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const e = err as Partial<MailError>;
     return {
       destination: e.destination ?? context.failedAt?.spec.label,
-      messageId: this.#messageId(context),
+      messageId: this.#messageIdOf(context.mail),
       attempt: context.attempt,
       errorClass: err.name,
       retryable: e.retryable,

@@ -71,6 +71,8 @@ export interface NormalizedDestination {
   key: string;
   /** SMTP options for nodemailer, normalised; `name` only when the user set it. */
   smtp?: SmtpOptions;
+  /** The port nodemailer will dial (its 465/587 default filled in), for SMTP destinations. */
+  port?: number;
   plugin?: TransportPlugin;
   /** What normalisation changed, in words an operator understands. */
   notes: string[];
@@ -222,6 +224,7 @@ function smtpDestination(input: string | SmtpOptions, rules: Required<NormalizeO
     label: `${options.host}:${effectivePort}`,
     key: `smtp:${options.host.toLowerCase()}:${effectivePort}:${user}`,
     smtp: options,
+    port: effectivePort,
     notes,
     warnings,
   };

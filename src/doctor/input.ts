@@ -166,7 +166,7 @@ export function readInput(args: DoctorArgs, env: Env): DoctorInput {
     options,
     config,
     smtp,
-    port: Number(smtp.port ?? (smtp.secure ? 465 : 587)),
+    port: destination.port!,
     from,
     fromAddress,
     to: args.to,

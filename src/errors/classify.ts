@@ -257,8 +257,7 @@ export const CLASSIFICATION_TABLE: readonly Rule[] = [
       switch (f.timeoutType) {
         case 'GREETING_TIMEOUT':
           return 'The server took the connection but never greeted; the send is retried (greetingTimeout sets how long to wait).';
-        case 'CONNECT_TIMEOUT': // nodemailer 10
-        case 'CONNECTION_TIMEOUT':
+        case 'CONNECT_TIMEOUT': // nodemailer 10's name; factsOf maps 6.x's message to it
           return `No answer to the connection attempt at ${f.destination ?? 'the host and port'}: a firewall may drop outgoing SMTP (many clouds block port 25; try 587).`;
         case 'UPGRADE_TIMEOUT':
           return 'The TLS handshake timed out; the send is retried (check that the port speaks the TLS mode you set).';

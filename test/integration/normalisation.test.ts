@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -225,9 +226,10 @@ describe('configuration errors are found before any connection', () => {
   it('reaches the callback exactly once for a message-level ConfigError', async () => {
     const transporter = nodemailer.createTransport(resilient(viaServer(noAuth, { host: 'mail.test.example', port: 25 })));
     const callback = vi.fn();
+    // The transport goes idle once the send is settled and its callback returned.
+    const idle = once(transporter, 'idle');
     transporter.sendMail({ ...message, from: 'undefined' }, callback);
-    await vi.waitFor(() => expect(callback).toHaveBeenCalled());
-    await new Promise((r) => setTimeout(r, 50));
+    await idle;
     expect(callback).toHaveBeenCalledTimes(1);
     expect(callback.mock.calls[0]?.[0]).toMatchObject({ name: 'ConfigError' });
   });
@@ -260,9 +262,10 @@ describe('drop-in behaviour', () => {
   it('calls the sendMail callback exactly once with the info', async () => {
     const transporter = nodemailer.createTransport(resilient(viaServer(noAuth, { host: 'mail.test.example', port: 25 })));
     const callback = vi.fn();
+    // The transport goes idle once the send is settled and its callback returned.
+    const idle = once(transporter, 'idle');
     transporter.sendMail(message, callback);
-    await vi.waitFor(() => expect(callback).toHaveBeenCalled());
-    await new Promise((r) => setTimeout(r, 50));
+    await idle;
     expect(callback).toHaveBeenCalledTimes(1);
     expect(callback.mock.calls[0]?.[0]).toBeNull();
   });
