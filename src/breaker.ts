@@ -64,6 +64,10 @@ function createBreaker(state: DestinationState, options: Required<BreakerOptions
     rollingCountTimeout: options.rollingCountTimeout,
     rollingCountBuckets: options.rollingCountBuckets,
     enableSnapshots: false,
+    // We never read latency percentiles, and with them on every failure sorts
+    // all latencies in the window: 13.5 ms of blocked event loop per failure
+    // after 150,000 sends in the window (measured with opossum 9.0.0).
+    rollingPercentilesEnabled: false,
     errorFilter: (err: unknown) => !countsAgainstDestination(err),
   } as CircuitBreaker.Options);
   const notify = (s: BreakerState) => {
