@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Attributes, Span, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Span, SpanStatusCode, Tracer, TracerProvider } from '@opentelemetry/api';
 import { VERSION } from './version.js';
 
 /**
@@ -48,6 +48,24 @@ function loadApi(): OtelApi | null {
 }
 
 
+/** The no-op provider of this copy of the API: what the global provider delegates to until an SDK registers. */
+let noopProvider: TracerProvider | undefined;
+let cachedTracer: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/**
+ * The tracer of the registered provider, or undefined when none is
+ * registered (then a send does no tracing work at all). Looked up on every
+ * send, so that a provider registered, or replaced, later is used.
+ */
+function activeTracer(otel: OtelApi): Tracer | undefined {
+  const global = otel.trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
+  const provider = typeof global.getDelegate === 'function' ? global.getDelegate() : global;
+  noopProvider ??= new otel.ProxyTracerProvider().getDelegate();
+  if (provider === noopProvider) return undefined;
+  if (cachedTracer?.provider !== provider) cachedTracer = { provider, tracer: provider.getTracer('nodemailer-resilient', VERSION) };
+  return cachedTracer.tracer;
+}
+
 function clean(attributes: Record<string, string | number | boolean | undefined>): Attributes {
   const out: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) {
@@ -67,8 +85,8 @@ export function startSendSpan(
 ): SendSpan | undefined {
   const otel = loadApi();
   if (!otel) return undefined;
-  // Asked for on every send (it is cheap) so that a provider registered, or replaced, later is used.
-  const tracer = otel.trace.getTracer('nodemailer-resilient', VERSION);
+  const tracer = activeTracer(otel);
+  if (!tracer) return undefined;
   const span = tracer.startSpan(serverAddress ? `${SPAN_NAME} ${serverAddress}` : SPAN_NAME, { kind: otel.SpanKind.CLIENT });
   if (!span.isRecording()) {
     // No provider, or sampled out: skip the bookkeeping.

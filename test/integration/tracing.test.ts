@@ -167,6 +167,28 @@ describe('without OpenTelemetry', () => {
     }
   });
 
+  it('uses a tracer provider registered after the transport was built, and the one that replaces it', async () => {
+    const server = await startTestServer({ tls: 'plain' });
+    const first = new InMemorySpanExporter();
+    const second = new InMemorySpanExporter();
+    const providers = [first, second].map((exporter) => new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    try {
+      const transporter = nodemailer.createTransport(resilient({ host: '127.0.0.1', port: server.port, breaker: false }));
+      await transporter.sendMail(mail);
+      trace.setGlobalTracerProvider(providers[0]!);
+      await transporter.sendMail(mail);
+      trace.disable();
+      trace.setGlobalTracerProvider(providers[1]!);
+      await transporter.sendMail(mail);
+      expect(first.getFinishedSpans().map((s) => s.name)).toEqual(['send 127.0.0.1']);
+      expect(second.getFinishedSpans().map((s) => s.name)).toEqual(['send 127.0.0.1']);
+    } finally {
+      trace.disable();
+      await Promise.all(providers.map((p) => p.shutdown()));
+      await server.close();
+    }
+  });
+
   it('makes no span when no tracer provider is registered', async () => {
     const { startSendSpan } = await import('../../src/tracing.js');
     expect(startSendSpan('127.0.0.1', () => ({ 'server.address': '127.0.0.1' }))).toBeUndefined();
