@@ -22,6 +22,19 @@ export const FALLBACK_EHLO_NAME = ((): string => {
 const SENDER_CACHE_MAX = 1000;
 const checkedSenders = new Map<string, string | undefined>();
 
+const isTextOrUnset = (value: unknown): value is string | undefined => value === undefined || typeof value === 'string';
+
+/**
+ * The cache key for a sender: the From header alone in the common case (no
+ * envelope.from, no Sender), else the three joined after a NUL, which no
+ * header value starts with. Addresses given as objects are not cached.
+ */
+function senderKey(envelopeFrom: unknown, headerFrom: unknown, sender: unknown): string | undefined {
+  if (envelopeFrom === undefined && sender === undefined) return typeof headerFrom === 'string' ? headerFrom : undefined;
+  if (!isTextOrUnset(envelopeFrom) || !isTextOrUnset(headerFrom) || !isTextOrUnset(sender)) return undefined;
+  return `\u0000${envelopeFrom ?? ''}\u0000${headerFrom ?? ''}\u0000${sender ?? ''}`;
+}
+
 /** The envelope sender, checked; throws ConfigError when what was given does not parse to an address. */
 export function envelopeSender(mail: MailLike, required: boolean): string | undefined {
   const envelopeFrom = mail.data.envelope?.from;
@@ -32,8 +45,7 @@ export function envelopeSender(mail: MailLike, required: boolean): string | unde
     if (required) assertSender(undefined, undefined);
     return undefined;
   }
-  const cacheable = [envelopeFrom, headerFrom, sender].every((v) => v === undefined || typeof v === 'string');
-  const key = cacheable ? `${envelopeFrom ?? ''}\u0000${headerFrom ?? ''}\u0000${sender ?? ''}` : undefined;
+  const key = senderKey(envelopeFrom, headerFrom, sender);
   if (key !== undefined && checkedSenders.has(key)) return checkedSenders.get(key);
   const from = mail.message.getEnvelope().from;
   assertSender(from === false ? undefined : from, typeof given === 'string' ? given : from);
@@ -91,7 +103,8 @@ export function watchBody(mail: MailLike): { begin(): { readonly bodySent: boole
   message.createReadStream = function (this: unknown, ...args: unknown[]) {
     const stream = original.apply(this, args);
     const attempt = current;
-    stream.once('end', () => {
+    // on, not once: the stream ends once and is dropped, and a Readable's removeListener is not cheap.
+    stream.on('end', () => {
       attempt.bodySent = true;
     });
     return stream;

@@ -18,7 +18,7 @@ import type { Log, Logger } from './logger.js';
 import { redactingLogger } from './logger.js';
 import { type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchBody } from './message.js';
 import { createSmtpTransport } from './nodemailer-interop.js';
-import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, TransportPlugin } from './options.js';
+import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, RetryOptions, TransportPlugin } from './options.js';
 import type { Redactor } from './redact.js';
 import { type SendSpan, startSendSpan } from './tracing.js';
 import { VERSION } from './version.js';
@@ -40,6 +40,8 @@ interface SendContext {
   /** The destination the last failure came from: its retry budget pays for the retry. */
   failedAt: RuntimeDestination | undefined;
   span: SendSpan | undefined;
+  /** When attempt 1 began: p-retry's maxRetryTime counts from there. */
+  started: number;
 }
 
 export interface Hooks {
@@ -55,6 +57,9 @@ export interface NormalizationReport {
 }
 
 const EMPTY_MESSAGE_ID = undefined;
+
+/** What a destination's attempt rejects with when its breaker was open and no connection was tried. */
+const SKIPPED_OPEN_BREAKER = Symbol('skipped: breaker open');
 
 function abortErrorFrom(signal: AbortSignal): Error {
   const err = new Error('Message sending aborted', { cause: signal.reason }) as Error & { code: string };
@@ -87,6 +92,8 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   /** The logger the app gave (or a marker for none): breaker changes are logged once per logger. */
   readonly #logSink: unknown;
   #inflight = 0;
+  /** A sender is required when any destination dials SMTP. */
+  readonly #dialsSmtp: boolean;
   /** Removes our listeners from inner transports on close(). */
   #detach: Array<() => void> = [];
 
@@ -113,6 +120,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       }
       return { spec, state, inners: new Map() };
     });
+    this.#dialsSmtp = config.destinations.some((d) => d.kind === 'smtp');
     this.normalization = config.destinations
       .filter((d) => d.notes.length || d.warnings.length)
       .map((d) => ({ destination: d.label, changes: [...d.notes], warnings: [...d.warnings] }));
@@ -124,33 +132,46 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     if (this.normalization.length) queueMicrotask(() => this.emit('normalize', this.normalization));
   }
 
-  /** nodemailer's plugin entry point. The callback is called exactly once. */
+  /**
+   * nodemailer's plugin entry point. The callback is called exactly once.
+   * This and the methods it calls build a plain promise chain rather than
+   * async functions: it runs for every message, and a send that succeeds at
+   * the first try never reaches p-retry.
+   */
   send(mail: MailLike, callback: Callback): void {
     let called = false;
-    const done: Callback = (err, info) => {
+    this.#inflight++;
+    const settle = (err: Error | null, info?: unknown) => {
       if (called) return;
       called = true;
+      this.#inflight--;
       callback(err, info);
+      this.#emitIdleIfIdle();
     };
-    this.#inflight++;
-    this.#send(mail).then(
-      (info) => {
-        this.#inflight--;
-        done(null, info);
-        this.#emitIdleIfIdle();
-      },
-      (err: Error) => {
-        this.#inflight--;
-        done(err);
-        this.#emitIdleIfIdle();
-      },
-    );
+    let context: SendContext;
+    try {
+      context = this.#contextFor(mail);
+    } catch (err) {
+      // A bad sender: still answered asynchronously, as every other outcome is.
+      queueMicrotask(() => settle(err as Error));
+      return;
+    }
+    const fail = (err: Error) => settle(this.#failed(context, err));
+    const done = (info: unknown) => {
+      context.span?.end();
+      settle(null, info);
+    };
+    const delivered = this.#config.retryDeferredRecipients
+      ? (info: unknown) => this.#retryDeferred(context, info).then(() => done(info), fail)
+      : done;
+    // #sendWithRetries, with its two steps joined here: one promise fewer per message.
+    this.#firstAttempt(context).then(delivered, (err: unknown) => this.#afterFirstAttempt(context, err).then(delivered, fail));
   }
 
-  async #send(mail: MailLike): Promise<unknown> {
+  /** What a send needs on every attempt; throws ConfigError for a sender that does not parse. */
+  #contextFor(mail: MailLike): SendContext {
     const primary = this.#destinations[0]!;
-    const dialsSmtp = this.#destinations.some((d) => d.spec.kind === 'smtp');
-    const from = envelopeSender(mail, dialsSmtp);
+    const from = envelopeSender(mail, this.#dialsSmtp);
     const explicitName = primary.spec.smtp?.name as string | undefined;
     const ehloName = explicitName ?? (this.#config.ehloFromSender ? ehloNameFromSender(from) : undefined);
     const body = watchBody(mail);
@@ -159,36 +180,60 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       'server.address': primary.spec.smtp?.host,
       'server.port': primary.spec.port,
     }));
-    const context: SendContext = { mail, ehloName, attempt: 0, body, failedAt: undefined, span };
-    try {
-      const info = await this.#sendWithRetries(context);
-      if (this.#config.retryDeferredRecipients) await this.#retryDeferred(context, info);
-      span?.end();
-      return info;
-    } catch (err) {
-      span?.end(err as Error);
-      if (isMailError(err)) {
-        err.attempts = context.attempt;
-        if (err.retryable && !isReplayable(mail.data)) {
-          err.hint += ' It was not retried: the message content includes a stream, which cannot be read twice (pass a string or Buffer to allow retries).';
-        }
-        this.#log('error', { ...this.#fields(err, context), event: 'failed' }, `send failed: ${err.name}: ${err.message}`);
-      }
-      throw err;
-    }
+    return { mail, ehloName, attempt: 0, body, failedAt: undefined, span, started: 0 };
   }
 
-  async #sendWithRetries(context: SendContext): Promise<unknown> {
-    const retry = this.#config.retry;
+  /** Ends the span and logs a send that failed for good; returns the error for the caller. */
+  #failed(context: SendContext, err: Error): Error {
+    context.span?.end(err);
+    if (isMailError(err)) {
+      err.attempts = context.attempt;
+      if (err.retryable && !isReplayable(context.mail.data)) {
+        err.hint += ' It was not retried: the message content includes a stream, which cannot be read twice (pass a string or Buffer to allow retries).';
+      }
+      this.#log('error', { ...this.#fields(err, context), event: 'failed' }, `send failed: ${err.name}: ${err.message}`);
+    }
+    return err;
+  }
+
+  /** A whole send: the first attempt, then failover and p-retry's attempts. */
+  #sendWithRetries(context: SendContext): Promise<unknown> {
+    return this.#firstAttempt(context).catch((err: unknown) => this.#afterFirstAttempt(context, err));
+  }
+
+  /** Attempt 1 at the first destination: all there is to a send that works. */
+  #firstAttempt(context: SendContext): Promise<unknown> {
     const signal = context.mail.data.signal;
-    const retries = retry && isReplayable(context.mail.data) ? retry.retries : 0;
+    if (signal?.aborted) return Promise.reject(abortErrorFrom(signal));
+    context.attempt = 1;
+    context.started = performance.now();
+    context.span?.addEvent('attempt', { attempt: 1 });
+    return this.#tryDestination(context, 0);
+  }
+
+  /** After the first destination failed attempt 1: failover, then p-retry. */
+  #afterFirstAttempt(context: SendContext, err: unknown): Promise<unknown> {
+    const attempt = this.#afterDestinationFailed(context, 0, err);
+    const retry = this.#config.retry;
+    if (!retry || retry.retries === 0) return attempt;
+    return attempt.catch((last: unknown) => this.#retry(context, retry, last, context.started));
+  }
+
+  /** After a failed first attempt: p-retry decides, waits and retries from there. */
+  async #retry(context: SendContext, retry: Required<RetryOptions>, first: unknown, started: number): Promise<unknown> {
+    // A stream can be read once: such a message cannot be sent again.
+    const retries = isReplayable(context.mail.data) ? retry.retries : 0;
+    if (retries === 0) throw first;
+    const signal = context.mail.data.signal;
     let failedAt = 0;
     let lastError: Error | undefined;
     const run = (attempt: number): Promise<unknown> => {
+      // The failed first attempt is handed to p-retry as its own first attempt.
+      if (attempt === 1) return Promise.reject(first);
       if (signal?.aborted) return Promise.reject(abortErrorFrom(signal));
       context.attempt = attempt;
       context.span?.addEvent('attempt', { attempt });
-      if (attempt > 1 && lastError) {
+      if (lastError) {
         const event: RetryEvent = {
           attempt,
           delayMs: Math.round(performance.now() - failedAt),
@@ -202,20 +247,9 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       }
       return this.#attempt(context);
     };
-    if (!retry || retries === 0) return run(1);
-    // The first attempt runs outside p-retry, so a send that succeeds first
-    // time pays nothing for it; a failure is handed to p-retry as its own
-    // first attempt, and it decides, waits and retries from there.
-    const started = performance.now();
-    let first: unknown;
-    try {
-      return await run(1);
-    } catch (err) {
-      first = err;
-    }
     const maxRetryTime = Math.max(0, retry.maxRetryTime - (performance.now() - started));
     try {
-      return await pRetry((attempt) => (attempt === 1 ? Promise.reject(first) : run(attempt)), {
+      return await pRetry(run, {
         retries,
         factor: retry.factor,
         minTimeout: retry.minTimeout,
@@ -247,37 +281,42 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     }
   }
 
-  /** One attempt: the destinations in order, skipping open breakers, failing over on transient failures. */
-  async #attempt(context: SendContext): Promise<unknown> {
-    let last: MailError | undefined;
-    for (const [index, destination] of this.#destinations.entries()) {
-      const breaker = destination.state.breaker;
-      if (breaker?.opened) {
-        last = this.#circuitOpen(destination, context);
-      } else {
-        try {
-          const run = () => this.#sendVia(destination, context);
-          const info = breaker ? await breaker.fire(run) : await run();
-          refundRetryTokens(destination.state);
-          return info;
-        } catch (err) {
-          const code = (err as { code?: unknown }).code;
-          if (!isMailError(err) && code !== 'EOPENBREAKER') throw err;
-          last = code === 'EOPENBREAKER' ? this.#circuitOpen(destination, context) : (err as MailError);
-          context.failedAt = destination;
-          if (last.name !== 'CircuitOpenError' && !last.retryable) throw last;
-        }
-      }
-      const next = this.#destinations[index + 1];
-      if (next) {
-        const event: FailoverEvent = { from: destination.spec.label, to: next.spec.label, error: last, messageId: this.#messageIdOf(context.mail) };
-        this.#log('warn', { ...this.#fields(last, context), event: 'failover', to: next.spec.label }, `failing over from ${event.from} to ${event.to}`);
-        this.emit('failover', event);
-        context.span?.addEvent('failover', { from: event.from, to: event.to, 'error.type': last.name });
-        this.#hooks.onFailover?.(event);
-      }
-    }
-    throw last!;
+  /** One attempt from destination `index` on: skips open breakers, fails over on transient failures. */
+  #attempt(context: SendContext, index = 0): Promise<unknown> {
+    return this.#tryDestination(context, index).catch((err: unknown) => this.#afterDestinationFailed(context, index, err));
+  }
+
+  /** One send through one destination, behind its breaker. An open breaker rejects with SKIPPED_OPEN_BREAKER. */
+  #tryDestination(context: SendContext, index: number): Promise<unknown> {
+    const destination = this.#destinations[index]!;
+    const breaker = destination.state.breaker;
+    if (!breaker) return this.#sendVia(destination, context);
+    if (breaker.opened) return Promise.reject(SKIPPED_OPEN_BREAKER);
+    return breaker.fire(() => this.#sendVia(destination, context));
+  }
+
+  /** The next destination when the failure allows it, else the error for this attempt. */
+  #afterDestinationFailed(context: SendContext, index: number, err: unknown): Promise<unknown> {
+    const destination = this.#destinations[index]!;
+    if (err === SKIPPED_OPEN_BREAKER) return this.#failOver(context, index, this.#circuitOpen(destination, context));
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (!isMailError(err) && code !== 'EOPENBREAKER') return Promise.reject(err);
+    const error: MailError = code === 'EOPENBREAKER' ? this.#circuitOpen(destination, context) : (err as MailError);
+    context.failedAt = destination;
+    if (error.name !== 'CircuitOpenError' && !error.retryable) return Promise.reject(error);
+    return this.#failOver(context, index, error);
+  }
+
+  /** Tries the next destination, or gives the caller the last error when there is none. */
+  #failOver(context: SendContext, index: number, error: MailError): Promise<unknown> {
+    const next = this.#destinations[index + 1];
+    if (!next) return Promise.reject(error);
+    const event: FailoverEvent = { from: this.#destinations[index]!.spec.label, to: next.spec.label, error, messageId: this.#messageIdOf(context.mail) };
+    this.#log('warn', { ...this.#fields(error, context), event: 'failover', to: next.spec.label }, `failing over from ${event.from} to ${event.to}`);
+    this.emit('failover', event);
+    context.span?.addEvent('failover', { from: event.from, to: event.to, 'error.type': error.name });
+    this.#hooks.onFailover?.(event);
+    return this.#attempt(context, index + 1);
   }
 
   #circuitOpen(destination: RuntimeDestination, context: SendContext): CircuitOpenError {
@@ -298,7 +337,10 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const attempt = context.body.begin();
     return new Promise((resolve, reject) => {
       inner.send(context.mail, (raw, info) => {
-        if (!raw) return resolve(info);
+        if (!raw) {
+          refundRetryTokens(destination.state);
+          return resolve(info);
+        }
         const code = (raw as { code?: unknown }).code;
         if (code === 'EABORT' || raw.name === 'AbortError') return reject(raw);
         const smtp = destination.spec.smtp;
