@@ -14,6 +14,8 @@ import { renderChart } from './lib/chart.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { killChildren, runAlone, startSink, startWorker } from './lib/processes.mjs';
 import { renderMarkdown, renderTable } from './lib/report.mjs';
+import { THROUGHPUT_MODES, targetOf } from './lib/modes.mjs';
+import { median } from './lib/stats.mjs';
 import { diagnosisTimes } from './scenarios/doctor.mjs';
 import { summarizeFailFast, summarizeRecovery, summarizeThroughput, summarizeTls } from './lib/summaries.mjs';
 
@@ -23,8 +25,9 @@ const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1
 const PLAN = smoke
   ? {
       concurrency: 20,
-      pooled: { count: 300, warmup: 60, rounds: 3 },
-      unpooled: { count: 150, warmup: 30, rounds: 3 },
+      pooled: { compile: 200, count: 100, batches: 3, rounds: 1 },
+      unpooled: { compile: 100, count: 50, batches: 3, rounds: 1 },
+      transactional: { compile: 100, count: 50, batches: 3, rounds: 1 },
       failFast: { count: 500, warmup: 200, greetingTimeout: 3000 },
       tls: { rounds: 1, greetingTimeout: 3000 },
       perSend: { count: 300 },
@@ -34,8 +37,9 @@ const PLAN = smoke
     }
   : {
       concurrency: 20,
-      pooled: { count: 3000, warmup: 500, rounds: 9 },
-      unpooled: { count: 1500, warmup: 250, rounds: 9 },
+      pooled: { compile: 8000, count: 500, batches: 12, rounds: 8 },
+      unpooled: { compile: 4000, count: 250, batches: 12, rounds: 8 },
+      transactional: { compile: 6000, count: 400, batches: 12, rounds: 6 },
       // greetingTimeout left at nodemailer's default (30 s): what users wait.
       failFast: { count: 10_000, warmup: 500, greetingTimeout: undefined },
       tls: { rounds: 5, greetingTimeout: 3000 },
@@ -56,29 +60,27 @@ async function closedPort() {
   return port;
 }
 
-// Each round runs the three clients back to back, in an order that rotates
-// so that no client always goes first: A is plain nodemailer, A2 is plain
-// nodemailer again (the A/A noise floor), B is resilient(). Each client has
-// a worker process of its own, so one client's code never shares a JIT, a
-// heap or a GC with another's: A2 is as separate from A as B is.
-const ORDERS = [
-  ['A', 'B', 'A2'],
-  ['B', 'A2', 'A'],
-  ['A2', 'A', 'B'],
-];
-const VARIANT = { A: 'plain', A2: 'plain', B: 'resilient' };
-
-async function measureThroughput(workers, port, pool, plan) {
-  const args = { pool, port, count: plan.count, warmup: plan.warmup, concurrency: PLAN.concurrency };
-  // One unmeasured run each, so that every client starts the rounds compiled.
-  for (const label of Object.keys(VARIANT)) await workers[label].call('throughput', { ...args, variant: VARIANT[label] });
+/**
+ * Rounds of A (plain nodemailer), A2 (plain nodemailer again: the A/A noise
+ * floor) and B (resilient()), each round in a fresh worker process that runs
+ * all three in turn (bench/scenarios/throughput.mjs says why). A round's
+ * figure for a client is the median of its batches.
+ */
+async function measureThroughput(port, { pool, message }, plan) {
   const rounds = [];
   for (let r = 0; r < plan.rounds; r++) {
-    const round = {};
-    for (const label of ORDERS[r % ORDERS.length]) round[label] = await workers[label].call('throughput', { ...args, variant: VARIANT[label] });
+    const worker = startWorker();
+    const runs = await worker.call('throughputRound', { pool, message, port, compile: plan.compile, count: plan.count, batches: plan.batches, concurrency: PLAN.concurrency });
+    await worker.stop();
+    const round = Object.fromEntries(
+      Object.entries(runs).map(([label, batches]) => [
+        label,
+        { perSecond: median(batches.map((x) => x.perSecond)), cpuUsPerMessage: median(batches.map((x) => x.cpuUsPerMessage)) },
+      ]),
+    );
     rounds.push(round);
     log(
-      `  ${pool ? 'pooled' : 'unpooled'} round ${r + 1}/${plan.rounds}: ` +
+      `  ${pool ? 'pooled' : 'unpooled'}, ${message} message, round ${r + 1}/${plan.rounds}: ` +
         ['A', 'A2', 'B'].map((l) => `${l} ${Math.round(round[l].perSecond)}/s ${Math.round(round[l].cpuUsPerMessage)}µs`).join(', '),
     );
   }
@@ -91,15 +93,12 @@ async function main() {
   const machine = describeMachine();
   log(`nodemailer-resilient bench (${smoke ? 'smoke' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
   const results = { smoke, plan: PLAN, machine, date: started.toISOString() };
-  const workers = { A: startWorker(), A2: startWorker(), B: startWorker() };
-
   log('throughput: fast sink, 20 in flight');
   const fast = await startSink('fast');
-  results.throughput = {
-    pooled: summarizeThroughput(await measureThroughput(workers, fast.port, true, PLAN.pooled), 0.98),
-    unpooled: summarizeThroughput(await measureThroughput(workers, fast.port, false, PLAN.unpooled), 0.95),
-  };
-  await workers.A2.stop();
+  results.throughput = {};
+  for (const mode of THROUGHPUT_MODES) {
+    results.throughput[mode.key] = summarizeThroughput(await measureThroughput(fast.port, mode, PLAN[mode.key]), targetOf(mode));
+  }
 
   log('per-send construction');
   const perSend = {};
@@ -112,6 +111,7 @@ async function main() {
   log('fail-fast: breaker open, and a listener that never greets');
   const silent = await startSink('silent');
   const worker = startWorker();
+  const workers = { plain: startWorker(), resilient: startWorker() };
   const failFast = await worker.call('failFast', {
     refusedPort: await closedPort(),
     silentPort: silent.port,
@@ -132,13 +132,13 @@ async function main() {
   const recovery = {};
   for (const variant of ['plain', 'resilient']) {
     await faulty.reset();
-    const run = await workers[variant === 'plain' ? 'A' : 'B'].call('recovery', { variant, port: faulty.port, count: PLAN.recovery.count, concurrency: PLAN.concurrency });
+    const run = await workers[variant].call('recovery', { variant, port: faulty.port, count: PLAN.recovery.count, concurrency: PLAN.concurrency });
     const { stats } = await faulty.stats();
     recovery[variant] = { ...run, sink: stats };
   }
   results.recovery = summarizeRecovery(recovery);
   await faulty.stop();
-  await Promise.all([worker.stop(), workers.A.stop(), workers.B.stop()]);
+  await Promise.all([worker.stop(), workers.plain.stop(), workers.resilient.stop()]);
 
   log('memory');
   results.memory = await runAlone('memory.mjs', [PLAN.memory.transports, PLAN.memory.extraDestinations]);

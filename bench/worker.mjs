@@ -2,10 +2,10 @@
 // with --expose-gc). One scenario per request; the sinks are elsewhere.
 import { failFast } from './scenarios/fail-fast.mjs';
 import { recovery } from './scenarios/recovery.mjs';
-import { throughput } from './scenarios/throughput.mjs';
+import { throughput, throughputRound } from './scenarios/throughput.mjs';
 import { tlsMode } from './scenarios/tls-mode.mjs';
 
-const scenarios = { throughput, failFast, tlsMode, recovery };
+const scenarios = { throughput, throughputRound, failFast, tlsMode, recovery };
 
 process.on('message', async ({ id, scenario, args }) => {
   try {

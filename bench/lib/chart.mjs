@@ -1,4 +1,5 @@
 // docs/benchmarks.svg, drawn by hand: three panels, no chart library.
+import { THROUGHPUT_MODES } from './modes.mjs';
 import { fmt, fmtMs, median } from './stats.mjs';
 
 const WIDTH = 960;
@@ -32,14 +33,14 @@ function logScale(min, max, x0, width) {
   return (v) => x0 + ((Math.log10(Math.min(max, Math.max(min, v))) - a) / (b - a)) * width;
 }
 
-/** One bar chart: for pooled and unpooled, the median of A, A2 and B, and each round as a dot. */
+/** One bar chart: for each throughput row, the median of A, A2 and B, and each round as a dot. */
 function roundsChart(results, { x0, width, top, plotH, title, value, format, note }) {
   const out = [];
   const left = x0 + 56;
   const plotW = width - 56;
   const plotTop = top + 28;
-  const modes = ['pooled', 'unpooled'];
-  const all = modes.flatMap((m) => results.throughput[m].rounds.flatMap((r) => [value(r.A), value(r.A2), value(r.B)]));
+  const modes = THROUGHPUT_MODES;
+  const all = modes.flatMap((m) => results.throughput[m.key].rounds.flatMap((r) => [value(r.A), value(r.A2), value(r.B)]));
   const max = niceMax(Math.max(...all) * 1.1);
   const y = (v) => plotTop + plotH - (v / max) * plotH;
   out.push(text(x0, top + 12, title, { size: 12, weight: 'bold' }));
@@ -49,12 +50,12 @@ function roundsChart(results, { x0, width, top, plotH, title, value, format, not
     out.push(text(left - 6, y(v) + 4, format(v), { anchor: 'end', size: 10, color: COLORS.axis }));
   }
   const groupW = plotW / modes.length;
-  const barW = 40;
+  const barW = Math.min(40, groupW / 3 - 12);
   modes.forEach((mode, g) => {
-    const t = results.throughput[mode];
+    const t = results.throughput[mode.key];
     const cx = left + groupW * g + groupW / 2;
     SERIES.forEach(([key, , color], i) => {
-      const x = cx + (i - 1) * (barW + 10) - barW / 2;
+      const x = cx + (i - 1) * (barW + 6) - barW / 2;
       const values = t.rounds.map((r) => value(r[key]));
       const med = median(values);
       out.push(rect(x, y(med), barW, plotTop + plotH - y(med), color));
@@ -64,7 +65,7 @@ function roundsChart(results, { x0, width, top, plotH, title, value, format, not
         out.push(`<circle cx="${(x + barW / 2 + jitter).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.2" fill="#111827" fill-opacity="0.55"/>`);
       });
     });
-    out.push(text(cx, plotTop + plotH + 16, mode === 'pooled' ? 'pooled (5 connections)' : 'unpooled', { anchor: 'middle', size: 11, weight: 'bold' }));
+    out.push(text(cx, plotTop + plotH + 16, mode.label, { anchor: 'middle', size: 11, weight: 'bold' }));
     out.push(text(cx, plotTop + plotH + 31, note(t), { anchor: 'middle', size: 10, color: COLORS.axis }));
   });
   return out.join('\n');

@@ -9,6 +9,33 @@ export const MESSAGE = Object.freeze({
   text: 'A short message, as most transactional mail is.\n',
 });
 
+const RESET_URL = 'https://app.example.com/reset?token=0f8fad5bd9cb469fa16570867728950e';
+const PARAGRAPH =
+  'We received a request to reset the password for your account. If you made this request, use the button below ' +
+  'within the next hour. If you did not, you can ignore this e-mail: your password stays as it is.';
+
+/**
+ * A password-reset e-mail as apps send them: an HTML body with inline styles
+ * (about 6 KB, as e-mail templates render) and its text alternative.
+ */
+export const TRANSACTIONAL_MESSAGE = Object.freeze({
+  from: 'Example App <no-reply@bench.example.com>',
+  to: 'Jane Doe <jane.doe@bench.example.com>',
+  subject: 'Reset your password',
+  text: `Hello Jane,\n\n${PARAGRAPH}\n\nReset your password: ${RESET_URL}\n\nThe Example App team\n`,
+  html:
+    '<!doctype html><html><head><meta charset="utf-8"><title>Reset your password</title></head>' +
+    '<body style="margin:0;padding:0;background-color:#f4f4f7;font-family:Helvetica,Arial,sans-serif;">' +
+    Array.from(
+      { length: 12 },
+      (_, i) =>
+        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:570px;margin:0 auto;background:#ffffff;">` +
+        `<tr><td style="padding:${8 + i}px 35px;color:#51545e;font-size:16px;line-height:1.625;">${PARAGRAPH}</td></tr></table>`,
+    ).join('') +
+    `<p style="text-align:center;"><a href="${RESET_URL}" style="background-color:#3869d4;color:#ffffff;padding:10px 18px;border-radius:3px;text-decoration:none;">Reset your password</a></p>` +
+    '</body></html>',
+});
+
 /** The SMTP options both clients get. */
 export function smtpOptions(port, { pool = false, ...extra } = {}) {
   return {
@@ -39,14 +66,14 @@ export function createClient(variant, options) {
  * Sends `count` messages keeping `concurrency` in flight. Calls `onResult`
  * with (error, info, milliseconds) for each. Never rejects.
  */
-export async function sendMany(transporter, count, concurrency, onResult) {
+export async function sendMany(transporter, count, concurrency, onResult, message = MESSAGE) {
   let started = 0;
   const worker = async () => {
     while (started < count) {
       started++;
       const t0 = performance.now();
       try {
-        const info = await transporter.sendMail(MESSAGE);
+        const info = await transporter.sendMail(message);
         onResult?.(null, info, performance.now() - t0);
       } catch (err) {
         onResult?.(err, undefined, performance.now() - t0);
