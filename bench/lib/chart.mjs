@@ -90,7 +90,7 @@ function throughputPanel(results, top) {
   }
   out.push(text(lx, top + 40, 'bars: medians; dots: rounds', { size: 11, color: COLORS.axis }));
   const half = (WIDTH - 40) / 2;
-  const ratios = (r) => `B/A ${fmt(r.ratio, 3)}, A/A ${fmt(r.aa, 3)} (±${fmt(r.noise * 100, 1)}%)`;
+  const ratios = (r) => `B/A ${fmt(r.ratio, 3)}, A/A ${fmt(r.aa, 3)}`;
   const charts = [
     { title: 'messages/s (higher is better)', value: (run) => run.perSecond, note: ratios },
     { title: 'client CPU per message, µs (lower is better)', value: (run) => run.cpuUsPerMessage, note: (t) => ratios(t.cpu) },

@@ -313,8 +313,7 @@ per round sample that lottery, and no forced GC runs between batches (V8 sweeps 
 and that CPU would land in the next batch). CPU is the process's user + system time over a batch. A round's figure
 for a client is the median of its batches; the ratio is the median over rounds of B / mean(A, A2); A/A is the
 median of A2 / A, and the noise floor is the median of |A2 / A - 1|. Target: ratio >= 0.98 pooled, >= 0.95
-unpooled. The short text message is the worst case for the ratio: resilient()'s cost is per message, the same for
-a large message as for a small one, while nodemailer's own cost grows with the message.
+unpooled. The HTML row asks whether the cost stays per message while nodemailer's own cost grows with the message.
 
 **Fail-fast.** resilient()'s breaker is opened by sends to a port where nothing listens (refused connections
 count against the destination), then ${fmt(plan.failFast.count)} sends are timed one after another
