@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as nodemailerNamespace from 'nodemailer';
 import type { SmtpOptions, TransportPlugin } from './options.js';
 
@@ -51,3 +52,20 @@ export function createInnerTransport(options: SmtpOptions): TransportPlugin {
 }
 
 export const NON_SMTP_KEYS = ['sendmail', 'SES', 'streamTransport', 'jsonTransport'] as const;
+
+type AddressParser = (text: string) => Array<{ address?: string }>;
+let addressparser: AddressParser | undefined;
+
+/**
+ * The envelope address of a From value (`App <app@example.com>` ->
+ * `app@example.com`), parsed by nodemailer's own address parser. Loaded on
+ * first use with `require`: nodemailer 6.x has no exports map, 10.x exports
+ * `lib/addressparser` under a `require` condition.
+ */
+export function envelopeAddress(from: string): string | undefined {
+  if (!addressparser) {
+    const mod = createRequire(import.meta.url)('nodemailer/lib/addressparser') as AddressParser & { default?: AddressParser };
+    addressparser = mod.default ?? mod;
+  }
+  return addressparser(from)[0]?.address?.trim() || undefined;
+}

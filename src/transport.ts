@@ -17,7 +17,7 @@ import { toMailError } from './errors/to-mail-error.js';
 import type { Log, Logger } from './logger.js';
 import { redactingLogger } from './logger.js';
 import { type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchBody } from './message.js';
-import { createSmtpTransport } from './nodemailer-interop.js';
+import { createSmtpTransport, envelopeAddress } from './nodemailer-interop.js';
 import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, RetryOptions, TransportPlugin } from './options.js';
 import type { Redactor } from './redact.js';
 import { type SendSpan, startSendSpan } from './tracing.js';
@@ -55,8 +55,6 @@ export interface NormalizationReport {
   changes: string[];
   warnings: string[];
 }
-
-const EMPTY_MESSAGE_ID = undefined;
 
 /** What a destination's attempt rejects with when its breaker was open and no connection was tried. */
 const SKIPPED_OPEN_BREAKER = Symbol('skipped: breaker open');
@@ -216,11 +214,11 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const attempt = this.#afterDestinationFailed(context, 0, err);
     const retry = this.#config.retry;
     if (!retry || retry.retries === 0) return attempt;
-    return attempt.catch((last: unknown) => this.#retry(context, retry, last, context.started));
+    return attempt.catch((last: unknown) => this.#retry(context, retry, last));
   }
 
   /** After a failed first attempt: p-retry decides, waits and retries from there. */
-  async #retry(context: SendContext, retry: Required<RetryOptions>, first: unknown, started: number): Promise<unknown> {
+  async #retry(context: SendContext, retry: Required<RetryOptions>, first: unknown): Promise<unknown> {
     // A stream can be read once: such a message cannot be sent again.
     const retries = isReplayable(context.mail.data) ? retry.retries : 0;
     if (retries === 0) throw first;
@@ -247,7 +245,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       }
       return this.#attempt(context);
     };
-    const maxRetryTime = Math.max(0, retry.maxRetryTime - (performance.now() - started));
+    const maxRetryTime = Math.max(0, retry.maxRetryTime - (performance.now() - context.started));
     try {
       return await pRetry(run, {
         retries,
@@ -405,8 +403,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     if (!name && this.#config.ehloFromSender) {
       const defaults = (this.mailer as { _defaults?: { from?: unknown } } | undefined)?._defaults;
       const from = typeof defaults?.from === 'string' ? defaults.from : (defaults?.from as { address?: string } | undefined)?.address;
-      const address = from ? /<([^>]+)>/.exec(from)?.[1] ?? from : undefined;
-      name = ehloNameFromSender(address?.trim());
+      name = ehloNameFromSender(from ? envelopeAddress(from) : undefined);
     }
     const inner = this.#inner(destination, name);
     if (typeof inner.verify !== 'function') return true;
@@ -470,7 +467,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     try {
       return mail.message.messageId();
     } catch {
-      return EMPTY_MESSAGE_ID;
+      return undefined;
     }
   }
 

@@ -6,7 +6,7 @@ import { resolveSmtpOptions } from '../nodemailer-interop.js';
 import type { ResilientOptions, SmtpOptions } from '../options.js';
 import { type Redactor, collectSecrets, createRedactor } from '../redact.js';
 import { type DoctorArgs, UsageError } from './args.js';
-import { envelopeAddress } from './nodemailer-parts.js';
+import { envelopeAddress } from '../nodemailer-interop.js';
 
 /** Where a setting came from, so that a fix names the line to change. */
 export interface Origin {

@@ -61,7 +61,6 @@ export interface SmtpConnection extends EventEmitter {
 }
 
 type SmtpConnectionClass = new (options: Record<string, unknown>) => SmtpConnection;
-type AddressParser = (text: string) => Array<{ address?: string; name?: string; group?: unknown[] }>;
 interface MimeNodeLike {
   build(callback: (err: Error | null, message: Buffer) => void): void;
 }
@@ -70,7 +69,6 @@ type MailComposerClass = new (mail: Record<string, unknown>) => { compile(): Mim
 const defaultOf = <T>(mod: unknown): T => ((mod as { default?: T }).default ?? mod) as T;
 
 export const SMTPConnection: SmtpConnectionClass = defaultOf(require('nodemailer/lib/smtp-connection'));
-const addressparser: AddressParser = defaultOf(require('nodemailer/lib/addressparser'));
 const MailComposer: MailComposerClass = defaultOf(require('nodemailer/lib/mail-composer'));
 
 /**
@@ -80,12 +78,6 @@ const MailComposer: MailComposerClass = defaultOf(require('nodemailer/lib/mail-c
  */
 export function asNodemailerError(err: string | Error, type: string, command: string, response: string | false = false): NodemailerError {
   return SMTPConnection.prototype._formatError.call(null, err, type, response, command);
-}
-
-/** The envelope address of a From value (`App <app@example.com>` -> `app@example.com`), as nodemailer reads it. */
-export function envelopeAddress(from: string): string | undefined {
-  const first = addressparser(from)[0];
-  return first?.address?.trim() || undefined;
 }
 
 /** A small text message built by nodemailer's own composer (Date, Message-ID, MIME headers). */

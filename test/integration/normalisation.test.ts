@@ -278,6 +278,22 @@ describe('drop-in behaviour', () => {
     await expect(down.verify()).rejects.toMatchObject({ name: 'ConnectionError' });
   });
 
+  it('verifies with the EHLO name of the default sender given to createTransport', async () => {
+    let closed: (ehlo: string) => void = () => undefined;
+    const ehlo = new Promise<string>((resolve) => (closed = resolve));
+    const server = await startTestServer({ tls: 'plain', extra: { onClose: (session: { hostNameAppearsAs: string }) => closed(session.hostNameAppearsAs) } });
+    try {
+      const transporter = nodemailer.createTransport(resilient({ host: '127.0.0.1', port: server.port, retry: false, breaker: false }), {
+        from: '"Sign-up <desk>" <hello@verify.example.net>',
+      });
+      await expect(transporter.verify()).resolves.toBe(true);
+      transporter.close();
+      await expect(ehlo).resolves.toBe('verify.example.net');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('reports what it changed once, through the logger and as an event', async () => {
     const warn = vi.fn();
     const transport = resilient({ host: 'mail.test.example', port: 465, secure: false, auth: { user: '', pass: '' }, logger: { info: vi.fn(), warn, error: vi.fn() } });
