@@ -1,28 +1,45 @@
-// One timed run of one client: messages per second and client CPU per message.
+// Timed runs of the clients: messages per second and client CPU per message.
 import { MESSAGE, TRANSACTIONAL_MESSAGE, createClient, sendMany, smtpOptions } from '../lib/mail.mjs';
 
-export async function throughput({ variant, pool, port, count, warmup, concurrency }) {
-  const transporter = createClient(variant, smtpOptions(port, { pool }));
+/** Counts failed sends; `check()` throws with the first one, as the fast sink should accept them all. */
+function failureCount() {
   let failures = 0;
   let firstError;
-  const onResult = (err) => {
-    if (err) {
-      failures++;
-      firstError ??= `${err.name}: ${err.message}`;
-    }
+  return {
+    onResult: (err) => {
+      if (err) {
+        failures++;
+        firstError ??= `${err.name}: ${err.message}`;
+      }
+    },
+    check: (sent) => {
+      if (failures) throw new Error(`${failures} of ${sent} sends failed (${firstError}) against the fast sink`);
+    },
   };
-  // Warm-up: opens the pool's connections and gets the code paths compiled.
-  await sendMany(transporter, warmup, concurrency, onResult);
-  // The previous run's garbage is not this run's cost.
-  globalThis.gc();
+}
+
+/** `count` sends, timed: wall clock, and the process's user + system CPU. */
+async function timedRun(transporter, count, concurrency, onResult, message) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await sendMany(transporter, count, concurrency, onResult);
+  await sendMany(transporter, count, concurrency, onResult, message);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  transporter.close();
-  if (failures) throw new Error(`${failures} of ${warmup + count} sends failed (${firstError}) against the fast sink`);
   return { ms, perSecond: (count / ms) * 1000, cpuUsPerMessage: (cpu.user + cpu.system) / count };
+}
+
+/** One client alone (bench/profile.mjs profiles it). */
+export async function throughput({ variant, pool, port, count, warmup, concurrency }) {
+  const transporter = createClient(variant, smtpOptions(port, { pool }));
+  const failures = failureCount();
+  // Warm-up: opens the pool's connections and gets the code paths compiled.
+  await sendMany(transporter, warmup, concurrency, failures.onResult);
+  // The previous run's garbage is not this run's cost.
+  globalThis.gc();
+  const run = await timedRun(transporter, count, concurrency, failures.onResult);
+  transporter.close();
+  failures.check(warmup + count);
+  return run;
 }
 
 // The labels of one round: A and A2 are plain nodemailer (two clients, so
@@ -45,29 +62,15 @@ const ORDERS = [
 export async function throughputRound({ pool, port, compile, count, batches, concurrency, message = 'short' }) {
   const mail = message === 'transactional' ? TRANSACTIONAL_MESSAGE : MESSAGE;
   const clients = Object.fromEntries(Object.entries(ROUND_CLIENTS).map(([label, variant]) => [label, createClient(variant, smtpOptions(port, { pool }))]));
-  let failures = 0;
-  let firstError;
-  const onResult = (err) => {
-    if (err) {
-      failures++;
-      firstError ??= `${err.name}: ${err.message}`;
-    }
-  };
-  for (const label of ORDERS[0]) await sendMany(clients[label], compile, concurrency, onResult, mail);
+  const failures = failureCount();
+  for (const label of ORDERS[0]) await sendMany(clients[label], compile, concurrency, failures.onResult, mail);
   const runs = { A: [], A2: [], B: [] };
   for (let b = 0; b < batches; b++) {
-    for (const label of ORDERS[b % ORDERS.length]) {
-      // No forced GC between batches: V8 sweeps after a full GC on background threads, and that
-      // CPU would land in the next batch. Collecting its own garbage is part of a client's cost.
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      await sendMany(clients[label], count, concurrency, onResult, mail);
-      const ms = performance.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      runs[label].push({ perSecond: (count / ms) * 1000, cpuUsPerMessage: (cpu.user + cpu.system) / count });
-    }
+    // No forced GC between batches: V8 sweeps after a full GC on background threads, and that
+    // CPU would land in the next batch. Collecting its own garbage is part of a client's cost.
+    for (const label of ORDERS[b % ORDERS.length]) runs[label].push(await timedRun(clients[label], count, concurrency, failures.onResult, mail));
   }
   for (const client of Object.values(clients)) client.close();
-  if (failures) throw new Error(`${failures} sends failed (${firstError}) against the fast sink`);
+  failures.check(3 * (compile + batches * count));
   return runs;
 }
