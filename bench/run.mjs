@@ -62,9 +62,10 @@ async function closedPort() {
 
 /**
  * Rounds of A (plain nodemailer), A2 (plain nodemailer again: the A/A noise
- * floor) and B (resilient()), each round in a fresh worker process that runs
- * all three in turn (bench/scenarios/throughput.mjs says why). A round's
- * figure for a client is the median of its batches.
+ * floor), B (resilient()) and M (nodemailer behind a bare opossum breaker,
+ * for reference), each round in a fresh worker process that runs all four in
+ * turn (bench/scenarios/throughput.mjs says why). A round's figure for a
+ * client is the median of its batches.
  */
 async function measureThroughput(port, { pool, message }, plan) {
   const rounds = [];
@@ -81,7 +82,7 @@ async function measureThroughput(port, { pool, message }, plan) {
     rounds.push(round);
     log(
       `  ${pool ? 'pooled' : 'unpooled'}, ${message} message, round ${r + 1}/${plan.rounds}: ` +
-        ['A', 'A2', 'B'].map((l) => `${l} ${Math.round(round[l].perSecond)}/s ${Math.round(round[l].cpuUsPerMessage)}µs`).join(', '),
+        ['A', 'A2', 'B', 'M'].map((l) => `${l} ${Math.round(round[l].perSecond)}/s ${Math.round(round[l].cpuUsPerMessage)}µs`).join(', '),
     );
   }
   return rounds;

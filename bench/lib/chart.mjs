@@ -3,7 +3,7 @@ import { THROUGHPUT_MODES } from './modes.mjs';
 import { fmt, fmtMs, median } from './stats.mjs';
 
 const WIDTH = 960;
-const COLORS = { plain: '#8a8f98', plain2: '#c3c7cd', resilient: '#2563eb', text: '#1f2328', grid: '#e5e7eb', axis: '#6b7280' };
+const COLORS = { plain: '#8a8f98', plain2: '#c3c7cd', resilient: '#2563eb', breakerOnly: '#d97706', text: '#1f2328', grid: '#e5e7eb', axis: '#6b7280' };
 const FONT = 'font-family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 const esc = (s) => String(s).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -33,14 +33,14 @@ function logScale(min, max, x0, width) {
   return (v) => x0 + ((Math.log10(Math.min(max, Math.max(min, v))) - a) / (b - a)) * width;
 }
 
-/** One bar chart: for each throughput row, the median of A, A2 and B, and each round as a dot. */
+/** One bar chart: for each throughput row, the median of A, A2, B and M, and each round as a dot. */
 function roundsChart(results, { x0, width, top, plotH, title, value, format, note }) {
   const out = [];
   const left = x0 + 56;
   const plotW = width - 56;
   const plotTop = top + 28;
   const modes = THROUGHPUT_MODES;
-  const all = modes.flatMap((m) => results.throughput[m.key].rounds.flatMap((r) => [value(r.A), value(r.A2), value(r.B)]));
+  const all = modes.flatMap((m) => results.throughput[m.key].rounds.flatMap((r) => SERIES.map(([key]) => value(r[key]))));
   const max = niceMax(Math.max(...all) * 1.1);
   const y = (v) => plotTop + plotH - (v / max) * plotH;
   out.push(text(x0, top + 12, title, { size: 12, weight: 'bold' }));
@@ -50,12 +50,12 @@ function roundsChart(results, { x0, width, top, plotH, title, value, format, not
     out.push(text(left - 6, y(v) + 4, format(v), { anchor: 'end', size: 10, color: COLORS.axis }));
   }
   const groupW = plotW / modes.length;
-  const barW = Math.min(40, groupW / 3 - 12);
+  const barW = Math.min(34, groupW / SERIES.length - 8);
   modes.forEach((mode, g) => {
     const t = results.throughput[mode.key];
     const cx = left + groupW * g + groupW / 2;
     SERIES.forEach(([key, , color], i) => {
-      const x = cx + (i - 1) * (barW + 6) - barW / 2;
+      const x = cx + (i - (SERIES.length - 1) / 2) * (barW + 6) - barW / 2;
       const values = t.rounds.map((r) => value(r[key]));
       const med = median(values);
       out.push(rect(x, y(med), barW, plotTop + plotH - y(med), color));
@@ -66,22 +66,23 @@ function roundsChart(results, { x0, width, top, plotH, title, value, format, not
       });
     });
     out.push(text(cx, plotTop + plotH + 16, mode.label, { anchor: 'middle', size: 11, weight: 'bold' }));
-    out.push(text(cx, plotTop + plotH + 31, note(t), { anchor: 'middle', size: 10, color: COLORS.axis }));
+    note(t).forEach((line, k) => out.push(text(cx, plotTop + plotH + 31 + 13 * k, line, { anchor: 'middle', size: 10, color: COLORS.axis })));
   });
   return out.join('\n');
 }
 
 const SERIES = [
   ['A', 'nodemailer (A)', COLORS.plain],
-  ['A2', 'nodemailer again (A2, the noise floor)', COLORS.plain2],
+  ['A2', 'nodemailer again (A2, noise)', COLORS.plain2],
   ['B', 'resilient() (B)', COLORS.resilient],
+  ['M', 'bare opossum breaker (M, reference)', COLORS.breakerOnly],
 ];
 
 /** Panel 1: throughput and client CPU per message, rounds and medians. */
 function throughputPanel(results, top) {
   const out = [];
   const plotH = 150;
-  const height = 60 + 28 + plotH + 40;
+  const height = 60 + 28 + plotH + 53;
   out.push(text(20, top + 20, 'When the server works: throughput and client CPU, 20 messages in flight', { size: 14, weight: 'bold' }));
   let lx = 20;
   for (const [, label, color] of SERIES) {
@@ -90,7 +91,7 @@ function throughputPanel(results, top) {
   }
   out.push(text(lx, top + 40, 'bars: medians; dots: rounds', { size: 11, color: COLORS.axis }));
   const half = (WIDTH - 40) / 2;
-  const ratios = (r) => `B/A ${fmt(r.ratio, 3)}, A/A ${fmt(r.aa, 3)}`;
+  const ratios = (r) => [`B/A ${fmt(r.ratio, 3)}, M/A ${fmt(r.floor.ratio, 3)}`, `A/A ${fmt(r.aa, 3)}`];
   const charts = [
     { title: 'messages/s (higher is better)', value: (run) => run.perSecond, note: ratios },
     { title: 'client CPU per message, µs (lower is better)', value: (run) => run.cpuUsPerMessage, note: (t) => ratios(t.cpu) },

@@ -1,5 +1,6 @@
 // What every scenario sends, and the two clients being compared.
 import nodemailer from 'nodemailer';
+import CircuitBreaker from 'opossum';
 import { resilient } from '../../dist/index.js';
 
 export const MESSAGE = Object.freeze({
@@ -55,10 +56,49 @@ export const RESILIENCE = Object.freeze({
   breaker: { volumeThreshold: 5, resetTimeout: 30_000 },
 });
 
-/** `variant` is 'plain' (nodemailer alone) or 'resilient' (nodemailer + resilient()). */
+/** The opossum options resilient() builds from RESILIENCE and its defaults (src/breaker.ts). */
+const BREAKER_ONLY_OPTIONS = Object.freeze({
+  timeout: false,
+  resetTimeout: 30_000,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  rollingCountTimeout: 60_000,
+  rollingCountBuckets: 10,
+  enableSnapshots: false,
+  rollingPercentilesEnabled: false,
+});
+
+/**
+ * The least a transport that puts a breaker around every send can do: nodemailer's
+ * own transport behind one opossum fire() and one promise per message, and nothing
+ * else (no retries, no classification, no checks). What it costs is the floor under
+ * resilient()'s cost with the breaker this project uses.
+ */
+function breakerOnly(options) {
+  const inner = nodemailer.createTransport(options).transporter;
+  // A copy: opossum writes its defaults into the options object it is given.
+  const breaker = new CircuitBreaker((run) => run(), { ...BREAKER_ONLY_OPTIONS });
+  const sendOnce = (mail) => new Promise((resolve, reject) => inner.send(mail, (err, info) => (err ? reject(err) : resolve(info))));
+  return nodemailer.createTransport({
+    name: 'breaker-only',
+    version: '1',
+    send: (mail, callback) => breaker.fire(() => sendOnce(mail)).then((info) => callback(null, info), callback),
+    isIdle: () => inner.isIdle?.() ?? true,
+    close: () => {
+      inner.close?.();
+      breaker.shutdown();
+    },
+  });
+}
+
+/**
+ * `variant` is 'plain' (nodemailer alone), 'resilient' (nodemailer + resilient())
+ * or 'breaker-only' (nodemailer behind a bare opossum breaker, for reference).
+ */
 export function createClient(variant, options) {
   if (variant === 'plain') return nodemailer.createTransport(options);
   if (variant === 'resilient') return nodemailer.createTransport(resilient({ ...options, ...RESILIENCE }));
+  if (variant === 'breaker-only') return breakerOnly(options);
   throw new Error(`unknown variant ${variant}`);
 }
 

@@ -4,16 +4,18 @@ import { median, percentile } from './stats.mjs';
 const countBy = (items, key) => items.reduce((acc, item) => ((acc[key(item)] = (acc[key(item)] ?? 0) + 1), acc), {});
 
 /**
- * Throughput rounds of A (plain), A2 (plain again) and B (resilient()).
+ * Throughput rounds of A (plain), A2 (plain again), B (resilient()) and M (breaker-only reference).
  * B is compared, round by round, with the mean of A and A2; A2/A is the
  * noise floor: what two identical clients differ by in the same round.
  */
 export function summarizeThroughput(rounds, target) {
-  const perRound = rounds.map(({ A, A2, B }) => ({
+  const perRound = rounds.map(({ A, A2, B, M }) => ({
     ratio: B.perSecond / ((A.perSecond + A2.perSecond) / 2),
     aa: A2.perSecond / A.perSecond,
+    floorRatio: M.perSecond / ((A.perSecond + A2.perSecond) / 2),
     cpuRatio: B.cpuUsPerMessage / ((A.cpuUsPerMessage + A2.cpuUsPerMessage) / 2),
     cpuAa: A2.cpuUsPerMessage / A.cpuUsPerMessage,
+    cpuFloorRatio: M.cpuUsPerMessage / ((A.cpuUsPerMessage + A2.cpuUsPerMessage) / 2),
   }));
   const ratio = median(perRound.map((r) => r.ratio));
   const noise = median(perRound.map((r) => Math.abs(r.aa - 1)));
@@ -30,12 +32,15 @@ export function summarizeThroughput(rounds, target) {
     noise,
     met,
     withinNoise,
+    // The breaker-only reference (M): nodemailer behind a bare opossum breaker.
+    floor: { perSecond: median(rounds.map((r) => r.M.perSecond)), ratio: median(perRound.map((r) => r.floorRatio)) },
     cpu: {
       plain: median(rounds.flatMap((r) => [r.A.cpuUsPerMessage, r.A2.cpuUsPerMessage])),
       resilient: median(rounds.map((r) => r.B.cpuUsPerMessage)),
       ratio: median(perRound.map((r) => r.cpuRatio)),
       aa: median(perRound.map((r) => r.cpuAa)),
       noise: median(perRound.map((r) => Math.abs(r.cpuAa - 1))),
+      floor: { perMessage: median(rounds.map((r) => r.M.cpuUsPerMessage)), ratio: median(perRound.map((r) => r.cpuFloorRatio)) },
     },
   };
 }

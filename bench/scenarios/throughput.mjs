@@ -43,20 +43,23 @@ export async function throughput({ variant, pool, port, count, warmup, concurren
 }
 
 // The labels of one round: A and A2 are plain nodemailer (two clients, so
-// that A/A gives the noise floor), B is resilient().
-const ROUND_CLIENTS = { A: 'plain', A2: 'plain', B: 'resilient' };
+// that A/A gives the noise floor), B is resilient(), M is the breaker-only
+// reference (nodemailer behind a bare opossum breaker).
+const ROUND_CLIENTS = { A: 'plain', A2: 'plain', B: 'resilient', M: 'breaker-only' };
+// A Latin square: each client takes each place in the order equally often.
 const ORDERS = [
-  ['A', 'B', 'A2'],
-  ['B', 'A2', 'A'],
-  ['A2', 'A', 'B'],
+  ['A', 'B', 'A2', 'M'],
+  ['B', 'M', 'A', 'A2'],
+  ['A2', 'A', 'M', 'B'],
+  ['M', 'A2', 'B', 'A'],
 ];
 
 /**
- * One round: the three clients live in this one process and take turns in
+ * One round: the four clients live in this one process and take turns in
  * short batches, so that what the shared machine does meanwhile (other
- * tenants, CPU frequency) lands on all three alike, as does whatever makes
+ * tenants, CPU frequency) lands on all four alike, as does whatever makes
  * one process faster than another. Each client first sends `compile`
- * messages: V8 needs thousands of sends to finish compiling either client,
+ * messages: V8 needs thousands of sends to finish compiling a client,
  * and a server runs in the steady state, not in the first seconds.
  */
 export async function throughputRound({ pool, port, compile, count, batches, concurrency, message = 'short' }) {
@@ -64,13 +67,13 @@ export async function throughputRound({ pool, port, compile, count, batches, con
   const clients = Object.fromEntries(Object.entries(ROUND_CLIENTS).map(([label, variant]) => [label, createClient(variant, smtpOptions(port, { pool }))]));
   const failures = failureCount();
   for (const label of ORDERS[0]) await sendMany(clients[label], compile, concurrency, failures.onResult, mail);
-  const runs = { A: [], A2: [], B: [] };
+  const runs = Object.fromEntries(Object.keys(ROUND_CLIENTS).map((label) => [label, []]));
   for (let b = 0; b < batches; b++) {
     // No forced GC between batches: V8 sweeps after a full GC on background threads, and that
     // CPU would land in the next batch. Collecting its own garbage is part of a client's cost.
     for (const label of ORDERS[b % ORDERS.length]) runs[label].push(await timedRun(clients[label], count, concurrency, failures.onResult, mail));
   }
   for (const client of Object.values(clients)) client.close();
-  failures.check(3 * (compile + batches * count));
+  failures.check(ORDERS[0].length * (compile + batches * count));
   return runs;
 }
