@@ -15,7 +15,8 @@ export interface BreakerSubscriber {
 export interface DestinationState {
   key: string;
   label: string;
-  breaker: CircuitBreaker<[() => Promise<unknown>], unknown> | undefined;
+  /** Fired with one attempt and its argument: `fire(sendVia, context)`. */
+  breaker: CircuitBreaker<[(arg: never) => Promise<unknown>, unknown], unknown> | undefined;
   resetTimeout: number;
   openedAt: number;
   /** Retry budget tokens left (AWS SDK-style retry quota). */
@@ -54,7 +55,7 @@ export function countsAgainstDestination(err: unknown): boolean {
 }
 
 function createBreaker(state: DestinationState, options: Required<BreakerOptions>): DestinationState['breaker'] {
-  const breaker = new CircuitBreaker((run: () => Promise<unknown>) => run(), {
+  const breaker = new CircuitBreaker((run: (arg: unknown) => Promise<unknown>, arg: unknown) => run(arg), {
     // Never reject a send that is still running: an app that resends after
     // such a timeout would deliver the message twice. socketTimeout bounds it.
     timeout: false,

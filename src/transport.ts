@@ -16,7 +16,7 @@ import type { MailError } from './errors/mail-error.js';
 import { toMailError } from './errors/to-mail-error.js';
 import type { Log, Logger } from './logger.js';
 import { redactingLogger } from './logger.js';
-import { type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchBody } from './message.js';
+import { type BodyWatch, type MailLike, ehloNameFromSender, envelopeSender, isReplayable, watchBody } from './message.js';
 import { createSmtpTransport, envelopeAddress } from './nodemailer-interop.js';
 import type { BreakerEvent, BreakerState, FailoverEvent, ResilientOptions, RetryEvent, RetryOptions, TransportPlugin } from './options.js';
 import type { Redactor } from './redact.js';
@@ -30,13 +30,18 @@ interface RuntimeDestination {
   state: DestinationState;
   /** Inner transports by EHLO name ('' for a wrapped transport). */
   inners: Map<string, TransportPlugin>;
+  /** One attempt through this destination; made once, so that a send hands the breaker no new closure. */
+  sendVia: (context: SendContext) => Promise<unknown>;
 }
 
 interface SendContext {
   mail: MailLike;
+  /** nodemailer's callback, called once: `settled` says whether it was. */
+  callback: Callback;
+  settled: boolean;
   ehloName: string | undefined;
   attempt: number;
-  body: ReturnType<typeof watchBody>;
+  body: BodyWatch;
   /** The destination the last failure came from: its retry budget pays for the retry. */
   failedAt: RuntimeDestination | undefined;
   span: SendSpan | undefined;
@@ -116,7 +121,8 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
       if (state.subscribers.size % 256 === 0) {
         for (const ref of state.subscribers) if (!ref.deref()) state.subscribers.delete(ref);
       }
-      return { spec, state, inners: new Map() };
+      const destination: RuntimeDestination = { spec, state, inners: new Map(), sendVia: (context) => this.#sendVia(destination, context) };
+      return destination;
     });
     this.#dialsSmtp = config.destinations.some((d) => d.kind === 'smtp');
     this.normalization = config.destinations
@@ -137,48 +143,69 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
    * the first try never reaches p-retry.
    */
   send(mail: MailLike, callback: Callback): void {
-    let called = false;
     this.#inflight++;
-    const settle = (err: Error | null, info?: unknown) => {
-      if (called) return;
-      called = true;
-      this.#inflight--;
-      callback(err, info);
-      this.#emitIdleIfIdle();
-    };
     let context: SendContext;
     try {
-      context = this.#contextFor(mail);
+      context = this.#contextFor(mail, callback);
     } catch (err) {
       // A bad sender: still answered asynchronously, as every other outcome is.
-      queueMicrotask(() => settle(err as Error));
+      queueMicrotask(() => this.#answer(callback, err as Error));
       return;
     }
-    const fail = (err: Error) => settle(this.#failed(context, err));
-    const done = (info: unknown) => {
-      context.span?.end();
-      settle(null, info);
-    };
-    const delivered = this.#config.retryDeferredRecipients
-      ? (info: unknown) => this.#retryDeferred(context, info).then(() => done(info), fail)
-      : done;
     // #sendWithRetries, with its two steps joined here: one promise fewer per message.
-    this.#firstAttempt(context).then(delivered, (err: unknown) => this.#afterFirstAttempt(context, err).then(delivered, fail));
+    // The state lives in the context and the steps are methods: a send that works
+    // makes two closures here, not one per outcome.
+    this.#firstAttempt(context).then(
+      (info: unknown) => this.#delivered(context, info),
+      (err: unknown) =>
+        this.#afterFirstAttempt(context, err).then(
+          (info: unknown) => this.#delivered(context, info),
+          (last: Error) => this.#settle(context, this.#failed(context, last)),
+        ),
+    );
   }
 
   /** What a send needs on every attempt; throws ConfigError for a sender that does not parse. */
-  #contextFor(mail: MailLike): SendContext {
+  #contextFor(mail: MailLike, callback: Callback): SendContext {
     const primary = this.#destinations[0]!;
     const from = envelopeSender(mail, this.#dialsSmtp);
     const explicitName = primary.spec.smtp?.name as string | undefined;
     const ehloName = explicitName ?? (this.#config.ehloFromSender ? ehloNameFromSender(from) : undefined);
-    const body = watchBody(mail);
     const span = startSendSpan(primary.spec.smtp?.host, () => ({
       'messaging.message.id': this.#messageIdOf(mail),
       'server.address': primary.spec.smtp?.host,
       'server.port': primary.spec.port,
     }));
-    return { mail, ehloName, attempt: 0, body, failedAt: undefined, span, started: 0 };
+    return { mail, callback, settled: false, ehloName, attempt: 0, body: watchBody(mail), failedAt: undefined, span, started: 0 };
+  }
+
+  /** The first attempt, or the retries after it, delivered: deferred recipients get their retry first. */
+  #delivered(context: SendContext, info: unknown): void {
+    if (!this.#config.retryDeferredRecipients) {
+      context.span?.end();
+      this.#settle(context, null, info);
+      return;
+    }
+    this.#retryDeferred(context, info).then(
+      () => {
+        context.span?.end();
+        this.#settle(context, null, info);
+      },
+      (err: Error) => this.#settle(context, this.#failed(context, err)),
+    );
+  }
+
+  /** Answers nodemailer once per send, whatever happens after. */
+  #settle(context: SendContext, err: Error | null, info?: unknown): void {
+    if (context.settled) return;
+    context.settled = true;
+    this.#answer(context.callback, err, info);
+  }
+
+  #answer(callback: Callback, err: Error | null, info?: unknown): void {
+    this.#inflight--;
+    callback(err, info);
+    this.#emitIdleIfIdle();
   }
 
   /** Ends the span and logs a send that failed for good; returns the error for the caller. */
@@ -290,7 +317,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
     const breaker = destination.state.breaker;
     if (!breaker) return this.#sendVia(destination, context);
     if (breaker.opened) return Promise.reject(SKIPPED_OPEN_BREAKER);
-    return breaker.fire(() => this.#sendVia(destination, context));
+    return breaker.fire(destination.sendVia, context);
   }
 
   /** The next destination when the failure allows it, else the error for this attempt. */
@@ -332,7 +359,7 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
   /** One send through one destination. A plain promise chain: this runs for every message. */
   #sendVia(destination: RuntimeDestination, context: SendContext): Promise<unknown> {
     const inner = this.#inner(destination, context.ehloName);
-    const attempt = context.body.begin();
+    const attempt = context.body.beginAttempt();
     return new Promise((resolve, reject) => {
       inner.send(context.mail, (raw, info) => {
         if (!raw) {
