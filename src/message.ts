@@ -8,7 +8,6 @@ export interface MailLike {
     getEnvelope(): { from: string | false; to: string[] };
     setEnvelope?(envelope: { from: string | false; to: string[] }): void;
     messageId(): string;
-    createReadStream(...args: unknown[]): NodeJS.ReadableStream;
     /** Adds a step that every stream of this message passes through (nodemailer's DKIM hook). */
     processFunc(step: (stream: NodeJS.ReadableStream) => NodeJS.ReadableStream): void;
   };

@@ -181,18 +181,16 @@ export class ResilientTransport extends EventEmitter implements BreakerSubscribe
 
   /** The first attempt, or the retries after it, delivered: deferred recipients get their retry first. */
   #delivered(context: SendContext, info: unknown): void {
-    if (!this.#config.retryDeferredRecipients) {
-      context.span?.end();
-      this.#settle(context, null, info);
-      return;
-    }
+    if (!this.#config.retryDeferredRecipients) return this.#done(context, info);
     this.#retryDeferred(context, info).then(
-      () => {
-        context.span?.end();
-        this.#settle(context, null, info);
-      },
+      () => this.#done(context, info),
       (err: Error) => this.#settle(context, this.#failed(context, err)),
     );
+  }
+
+  #done(context: SendContext, info: unknown): void {
+    context.span?.end();
+    this.#settle(context, null, info);
   }
 
   /** Answers nodemailer once per send, whatever happens after. */

@@ -9,14 +9,17 @@ const countBy = (items, key) => items.reduce((acc, item) => ((acc[key(item)] = (
  * noise floor: what two identical clients differ by in the same round.
  */
 export function summarizeThroughput(rounds, target) {
-  const perRound = rounds.map(({ A, A2, B, M }) => ({
-    ratio: B.perSecond / ((A.perSecond + A2.perSecond) / 2),
-    aa: A2.perSecond / A.perSecond,
-    floorRatio: M.perSecond / ((A.perSecond + A2.perSecond) / 2),
-    cpuRatio: B.cpuUsPerMessage / ((A.cpuUsPerMessage + A2.cpuUsPerMessage) / 2),
-    cpuAa: A2.cpuUsPerMessage / A.cpuUsPerMessage,
-    cpuFloorRatio: M.cpuUsPerMessage / ((A.cpuUsPerMessage + A2.cpuUsPerMessage) / 2),
-  }));
+  const perRound = rounds.map(({ A, A2, B, M }) => {
+    const plain = (key) => (A[key] + A2[key]) / 2;
+    return {
+      ratio: B.perSecond / plain('perSecond'),
+      aa: A2.perSecond / A.perSecond,
+      floorRatio: M.perSecond / plain('perSecond'),
+      cpuRatio: B.cpuUsPerMessage / plain('cpuUsPerMessage'),
+      cpuAa: A2.cpuUsPerMessage / A.cpuUsPerMessage,
+      cpuFloorRatio: M.cpuUsPerMessage / plain('cpuUsPerMessage'),
+    };
+  });
   const ratio = median(perRound.map((r) => r.ratio));
   const noise = median(perRound.map((r) => Math.abs(r.aa - 1)));
   const met = ratio >= target;
