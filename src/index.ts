@@ -2,7 +2,7 @@ export { resilient } from './resilient.js';
 export { ResilientTransport, type NormalizationReport } from './transport.js';
 export { normalizeOptions, type NormalizedConfig, type NormalizedDestination } from './config/normalize-options.js';
 export { BREAKER_DEFAULTS, RETRY_BUDGET_DEFAULTS, RETRY_DEFAULTS } from './config/normalize-options.js';
-export { resetDestinations, destinationCount, MAX_DESTINATIONS } from './breaker.js';
+export { resetDestinations, destinationCount, MAX_DESTINATIONS } from './destinations/registry.js';
 export { classifyError, factsOf, enhancedStatusOf, CLASSIFICATION_TABLE, type Classification, type FailureFacts } from './errors/classify.js';
 export { toMailError } from './errors/to-mail-error.js';
 export { MailError, type MailErrorInit, type MailErrorName } from './errors/mail-error.js';

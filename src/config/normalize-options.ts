@@ -9,7 +9,7 @@ import type {
   SmtpOptions,
   TransportPlugin,
 } from '../options.js';
-import { NON_SMTP_KEYS, createInnerTransport, resolveSmtpOptions } from '../nodemailer-interop.js';
+import { NON_SMTP_KEYS, createInnerTransport, resolveSmtpOptions } from '../nodemailer/interop.js';
 import { normalizeAuth } from './auth.js';
 import { isDubiousEhloName } from './ehlo-name.js';
 import { applyTlsMode, parsePort, parseSecure } from './port-and-tls.js';

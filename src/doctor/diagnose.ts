@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { assertSender } from '../config/ehlo-name.js';
 import type { MailError } from '../errors/mail-error.js';
 import { toMailError } from '../errors/to-mail-error.js';
-import { createSmtpTransport } from '../nodemailer-interop.js';
+import { createSmtpTransport } from '../nodemailer/interop.js';
 import type { SmtpOptions } from '../options.js';
 import { type CertificateFacts, EXPIRY_WARNING_DAYS, certificateFacts, describeCertificate } from './certificate.js';
 import { type ServerMode, connectTcp, detectServerMode, resolveHost } from './first-contact.js';

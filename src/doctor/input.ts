@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { type NormalizedConfig, normalizeOptions } from '../config/normalize-options.js';
 import { ConfigError } from '../errors/config-error.js';
-import { ehloNameFromSender } from '../message.js';
-import { resolveSmtpOptions } from '../nodemailer-interop.js';
+import { ehloNameFromSender } from '../message/ehlo-name.js';
+import { resolveSmtpOptions } from '../nodemailer/interop.js';
 import type { ResilientOptions, SmtpOptions } from '../options.js';
 import { type Redactor, collectSecrets, createRedactor } from '../redact.js';
 import { type DoctorArgs, UsageError } from './args.js';
-import { envelopeAddress } from '../nodemailer-interop.js';
+import { envelopeAddress } from '../nodemailer/interop.js';
 
 /** Where a setting came from, so that a fix names the line to change. */
 export interface Origin {

@@ -31,6 +31,8 @@ export interface ErrorContext {
   destination?: string | undefined;
   attempts?: number;
   redact: Redactor;
+  /** The user accepts a possible duplicate: a message whose fate is unknown may be sent again. */
+  resendOnUnknownDelivery?: boolean;
 }
 
 /**
@@ -47,7 +49,9 @@ export function toMailError(raw: unknown, context: ErrorContext): MailError {
     port: context.port,
     destination: context.destination,
   };
-  const { name, retryable, hint } = classifyError(facts);
+  const classification = classifyError(facts);
+  const { name, hint } = classification;
+  const retryable = classification.retryable || (name === 'DeliveryUnknownError' && context.resendOnUnknownDelivery === true);
   const source = (raw ?? {}) as Record<string, unknown>;
   const redact = context.redact;
   const init: MailErrorInit = {

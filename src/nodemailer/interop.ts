@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import * as nodemailerNamespace from 'nodemailer';
-import type { SmtpOptions, TransportPlugin } from './options.js';
+import type { SmtpOptions, TransportPlugin } from '../options.js';
 
 // nodemailer 6.x-9.x is CommonJS, 10.x ships ESM and CommonJS with a default
 // export; reach createTransport whichever shape this copy has.
